@@ -53,6 +53,11 @@ public final class HandshakeDecoder extends ByteToMessageDecoder {
                 option = in.readInt();
                 declared = in.readUnsignedInt();
                 remaining = declared;
+                if (declared == 0) {
+                    // Nothing to wait for: emit now, or the option would sit until more bytes arrive.
+                    out.add(new OptionRequest(option, Unpooled.EMPTY_BUFFER));
+                    return;
+                }
                 state = declared > maxOptionData ? State.SKIP_DATA : State.OPTION_DATA;
                 return;
             case OPTION_DATA:
