@@ -3,6 +3,7 @@ package org.bufcached.protocol.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.bufcached.protocol.Nbd;
 
 /**
@@ -82,9 +83,13 @@ public final class ReplyWriter {
     private static byte[] message(String message) {
         byte[] b = message == null ? new byte[0] : message.getBytes(StandardCharsets.UTF_8);
         if (b.length > Nbd.MAX_STRING_LENGTH) {
-            byte[] cut = new byte[Nbd.MAX_STRING_LENGTH];
-            System.arraycopy(b, 0, cut, 0, cut.length);
-            return cut;
+            // Strings are UTF-8: do not cut a character in half. Back off while the
+            // first byte left out is a continuation byte (10xxxxxx).
+            int cut = Nbd.MAX_STRING_LENGTH;
+            while (cut > 0 && (b[cut] & 0xC0) == 0x80) {
+                cut--;
+            }
+            return Arrays.copyOf(b, cut);
         }
         return b;
     }
