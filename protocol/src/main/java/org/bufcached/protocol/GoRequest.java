@@ -23,6 +23,9 @@ public record GoRequest(String exportName, int[] infoRequests) {
         if (nameLength > data.readableBytes() - 2) {
             throw new InvalidOptionException("name length " + nameLength + " exceeds the option data");
         }
+        if (nameLength > Nbd.MAX_STRING_LENGTH) {
+            throw new InvalidOptionException("export name longer than " + Nbd.MAX_STRING_LENGTH + " bytes");
+        }
         String name = Strings.read(data, (int) nameLength);
         int count = data.readUnsignedShort();
         if (data.readableBytes() != count * 2) {

@@ -40,18 +40,14 @@ public final class ReplyWriter {
     }
 
     /**
-     * An NBD_REPLY_TYPE_BLOCK_STATUS chunk for one context: {@code extents} holds
-     * pairs of (length, flags), {@code count} pairs of them.
+     * The header and context id of an NBD_REPLY_TYPE_BLOCK_STATUS chunk; the caller
+     * writes {@code descriptorBytes} of descriptors (32-bit length, 32-bit flags each)
+     * right after it.
      */
-    public static ByteBuf blockStatus(ByteBufAllocator alloc, long cookie, boolean done, int contextId,
-                                      long[] extents, int count) {
-        int length = 4 + 8 * count;
-        ByteBuf buf = chunkHeader(alloc, Nbd.STRUCTURED_REPLY_HEADER_SIZE + length, cookie, done,
-                Nbd.NBD_REPLY_TYPE_BLOCK_STATUS, length).writeInt(contextId);
-        for (int i = 0; i < count; i++) {
-            buf.writeInt((int) extents[2 * i]).writeInt((int) extents[2 * i + 1]);
-        }
-        return buf;
+    public static ByteBuf blockStatusHeader(ByteBufAllocator alloc, long cookie, boolean done, int contextId,
+                                            int descriptorBytes) {
+        return chunkHeader(alloc, Nbd.STRUCTURED_REPLY_HEADER_SIZE + 4, cookie, done,
+                Nbd.NBD_REPLY_TYPE_BLOCK_STATUS, 4 + descriptorBytes).writeInt(contextId);
     }
 
     /** A complete NBD_REPLY_TYPE_ERROR chunk, marked done. */
