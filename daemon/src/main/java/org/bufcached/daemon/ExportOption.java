@@ -1,0 +1,54 @@
+package org.bufcached.daemon;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.bufcached.config.BlockSizes;
+import org.bufcached.config.Cidr;
+import org.bufcached.config.ExportConfig;
+import org.bufcached.config.FlushClass;
+import org.bufcached.config.Sizes;
+import picocli.CommandLine;
+
+/**
+ * The command line's {@code --export NAME=FILE[,size=SIZE][,readonly]}: an export
+ * with every other setting at its default.
+ */
+final class ExportOption implements CommandLine.ITypeConverter<ExportConfig> {
+    private static final BlockSizes DEFAULT_BLOCK_SIZES = new BlockSizes(1, 4096, 32 << 20);
+    private static final List<Cidr> ALLOW_ALL = List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"));
+
+    @Override
+    public ExportConfig convert(String value) {
+        int eq = value.indexOf('=');
+        if (eq <= 0 || eq == value.length() - 1) {
+            throw new CommandLine.TypeConversionException("expected NAME=FILE[,size=SIZE][,readonly], got '" + value + "'");
+        }
+        String name = value.substring(0, eq);
+        String[] parts = value.substring(eq + 1).split(",");
+        Path path = Path.of(parts[0]).toAbsolutePath().normalize();
+        OptionalLong size = OptionalLong.empty();
+        boolean readonly = false;
+        for (int i = 1; i < parts.length; i++) {
+            String part = parts[i].strip();
+            if (part.equals("readonly")) {
+                readonly = true;
+            } else if (part.startsWith("size=")) {
+                try {
+                    size = OptionalLong.of(Sizes.parse(part.substring(5)));
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.TypeConversionException("export " + name + ": " + e.getMessage());
+                }
+                if (size.getAsLong() <= 0) {
+                    throw new CommandLine.TypeConversionException("export " + name + ": size must be positive");
+                }
+            } else {
+                throw new CommandLine.TypeConversionException("export " + name + ": unknown setting '" + part
+                        + "' (expected size=SIZE or readonly)");
+            }
+        }
+        return new ExportConfig(name, path, size, readonly, Optional.empty(), DEFAULT_BLOCK_SIZES, FlushClass.LIGHT,
+                ALLOW_ALL);
+    }
+}

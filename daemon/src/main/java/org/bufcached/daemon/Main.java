@@ -1,0 +1,145 @@
+package org.bufcached.daemon;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.bufcached.config.BufcachedConfig;
+import org.bufcached.config.ConfigException;
+import org.bufcached.config.ConfigLoader;
+import org.bufcached.config.ExportConfig;
+import org.bufcached.config.HostPort;
+import org.bufcached.config.ListenConfig;
+import org.bufcached.config.ListenUnix;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code bufcached} command line. */
+@Command(name = "bufcached", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "Serves files as network block devices over NBD, through a buffer cache.",
+        footer = {"", "With no arguments: export 'demo' (var/demo.img, 1 GiB, sparse) on 127.0.0.1:10809 and var/bufcached.sock.",
+            "Exit codes: 0 stopped cleanly, 1 runtime failure, 2 bad command line or configuration."})
+public final class Main implements Callable<Integer> {
+    static final int EXIT_RUNTIME = 1;
+    static final int EXIT_CONFIG = 2;
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML configuration (default: " + "/etc/bufcached/bufcached.yaml if it exists, else the embedded default).")
+    Path config;
+
+    @Option(names = "--check-config", paramLabel = "FILE", description = "Validate FILE, print the problems, and exit.")
+    Path checkConfig;
+
+    @Option(names = "--tcp", paramLabel = "HOST:PORT", converter = HostPortOption.class,
+            description = "Listen for NBD on TCP (repeatable; replaces the configured listeners).")
+    List<HostPort> tcp = new ArrayList<>();
+
+    @Option(names = "--unix", paramLabel = "PATH",
+            description = "Listen for NBD on a Unix domain socket (repeatable; replaces the configured listeners).")
+    List<Path> unix = new ArrayList<>();
+
+    @Option(names = "--export", paramLabel = "NAME=FILE[,size=SIZE][,readonly]", converter = ExportOption.class,
+            description = {"Export FILE as NAME (repeatable). size= creates or extends a sparse file; SIZE takes "
+                    + "K, M, G, T or KiB, MiB, GiB, TiB. Replaces the embedded default export; adds to (or replaces by "
+                    + "name) the exports of a configuration file."})
+    List<ExportConfig> exports = new ArrayList<>();
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        return new CommandLine(new Main()).execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        if (checkConfig != null) {
+            return check(checkConfig);
+        }
+        BufcachedConfig effective;
+        try {
+            effective = withOverrides(config != null ? ConfigLoader.load(config) : ConfigLoader.loadDefault());
+        } catch (ConfigException e) {
+            System.err.println(e.getMessage());
+            return EXIT_CONFIG;
+        } catch (IllegalArgumentException e) {
+            System.err.println("bufcached: " + e.getMessage());
+            return EXIT_CONFIG;
+        }
+        Daemon daemon = new Daemon(effective);
+        try {
+            daemon.start();
+        } catch (Exception e) {
+            LOG.error("cannot start: {}", e.getMessage());
+            return EXIT_CONFIG;
+        }
+        Signals.onTermination(() -> new Thread(daemon::stop, "bufcached-shutdown").start());
+        LOG.info("bufcached ready: {} exports", daemon.exports().all().size());
+        try {
+            daemon.awaitStopped();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return EXIT_RUNTIME;
+        }
+        return 0;
+    }
+
+    private static int check(Path file) {
+        try {
+            BufcachedConfig c = ConfigLoader.load(file);
+            System.out.println(file + ": OK (" + c.exports().size() + " exports)");
+            return 0;
+        } catch (ConfigException e) {
+            System.err.println(e.getMessage());
+            return EXIT_CONFIG;
+        }
+    }
+
+    /**
+     * Applies the command line over the configuration: listeners given on the
+     * command line replace the configured ones; exports replace the embedded
+     * default's, and add to or replace by name those of a file.
+     */
+    BufcachedConfig withOverrides(BufcachedConfig base) {
+        ListenConfig listen = base.listen();
+        if (!tcp.isEmpty() || !unix.isEmpty()) {
+            List<ListenUnix> sockets = new ArrayList<>();
+            for (Path p : unix) {
+                sockets.add(new ListenUnix(p.toAbsolutePath().normalize(), java.util.OptionalInt.empty(),
+                        java.util.Optional.empty(), java.util.Optional.empty()));
+            }
+            listen = new ListenConfig(tcp, sockets);
+        }
+        List<ExportConfig> merged = base.exports();
+        if (!exports.isEmpty()) {
+            Map<String, ExportConfig> byName = new LinkedHashMap<>();
+            if (base.source().isPresent()) {
+                base.exports().forEach(e -> byName.put(e.name(), e));
+            }
+            for (ExportConfig e : exports) {
+                if (exports.stream().filter(o -> o.name().equals(e.name())).count() > 1) {
+                    throw new IllegalArgumentException("export name '" + e.name() + "' given twice");
+                }
+                byName.put(e.name(), e);
+            }
+            merged = new ArrayList<>(byName.values());
+            for (ExportConfig a : merged) {
+                for (ExportConfig b : merged) {
+                    if (a != b && a.path().equals(b.path())) {
+                        throw new IllegalArgumentException("exports '" + a.name() + "' and '" + b.name()
+                                + "' use the same file " + a.path());
+                    }
+                }
+            }
+        }
+        return new BufcachedConfig(listen, merged, base.cache(), base.limits(), base.metrics(), base.logging(),
+                base.source());
+    }
+}

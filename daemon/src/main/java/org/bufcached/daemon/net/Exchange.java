@@ -1,0 +1,95 @@
+package org.bufcached.daemon.net;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.Recycler;
+import io.netty.util.concurrent.EventExecutor;
+import org.bufcached.daemon.export.IoCallback;
+import org.bufcached.protocol.NbdError;
+import org.bufcached.protocol.NbdRequest;
+
+/**
+ * One request between its arrival and its reply: the store reports to it on any
+ * thread, and it moves the reply back onto the connection's event loop (the
+ * biodone path). Pooled, so a steady stream of requests allocates none.
+ */
+final class Exchange implements IoCallback, Runnable {
+    private static final Recycler<Exchange> RECYCLER = new Recycler<>() {
+        @Override
+        protected Exchange newObject(Handle<Exchange> handle) {
+            return new Exchange(handle);
+        }
+    };
+
+    private final Recycler.Handle<Exchange> handle;
+    private TransmissionHandler handler;
+    private EventExecutor loop;
+    int type;
+    int flags;
+    long cookie;
+    long offset;
+    long length;
+    long startNanos;
+    ByteBuf data;
+    NbdError error;
+    String message;
+
+    private Exchange(Recycler.Handle<Exchange> handle) {
+        this.handle = handle;
+    }
+
+    static Exchange of(TransmissionHandler handler, EventExecutor loop, NbdRequest r) {
+        Exchange x = RECYCLER.get();
+        x.handler = handler;
+        x.loop = loop;
+        x.type = r.type();
+        x.flags = r.flags();
+        x.cookie = r.cookie();
+        x.offset = r.offset();
+        x.length = r.length();
+        x.startNanos = System.nanoTime();
+        x.data = null;
+        x.error = null;
+        x.message = null;
+        return x;
+    }
+
+    boolean hasFlag(int flag) {
+        return (flags & flag) != 0;
+    }
+
+    @Override
+    public void succeeded(ByteBuf result) {
+        data = result;
+        complete();
+    }
+
+    @Override
+    public void failed(NbdError err, String msg) {
+        error = err;
+        message = msg;
+        complete();
+    }
+
+    private void complete() {
+        if (loop.inEventLoop()) {
+            run();
+        } else {
+            loop.execute(this);
+        }
+    }
+
+    /** On the event loop: send the reply. */
+    @Override
+    public void run() {
+        handler.reply(this);
+    }
+
+    /** Returns to the pool; the data, if any, has been handed on or released. */
+    void recycle() {
+        handler = null;
+        loop = null;
+        data = null;
+        message = null;
+        handle.recycle(this);
+    }
+}

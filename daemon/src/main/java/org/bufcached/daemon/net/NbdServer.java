@@ -1,0 +1,140 @@
+package org.bufcached.daemon.net;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.bufcached.daemon.export.ExportRegistry;
+import org.bufcached.protocol.server.HandshakeDecoder;
+import org.bufcached.protocol.server.HandshakeEncoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The NBD listeners: TCP and Unix domain sockets served by one event loop per core.
+ * Each accepted connection starts in the handshake and moves to transmission.
+ */
+public final class NbdServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NbdServer.class);
+    /** Option data accepted in one option; more is skipped and answered NBD_REP_ERR_TOO_BIG. */
+    static final int MAX_OPTION_DATA = 64 * 1024;
+
+    private final Transport transport = new Transport();
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final ExportRegistry exports;
+    private final Connections connections;
+    private final RequestObserver observer;
+    private final long handshakeTimeoutMillis;
+    private final List<Channel> listeners = new ArrayList<>();
+    private final List<Path> socketFiles = new ArrayList<>();
+
+    public NbdServer(ExportRegistry exports, Connections connections, RequestObserver observer,
+                     int eventLoops, long handshakeTimeoutMillis) {
+        this.exports = exports;
+        this.connections = connections;
+        this.observer = observer;
+        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+        this.boss = transport.newGroup(1, new DefaultThreadFactory("nbd-accept", true));
+        this.workers = transport.newGroup(eventLoops, new DefaultThreadFactory("nbd-loop", true));
+    }
+
+    public EventLoopGroup eventLoops() {
+        return workers;
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    /** Binds a TCP listener; fails with a message naming the address if it is in use. */
+    public SocketAddress bindTcp(String host, int port) throws IOException {
+        return bind(transport.tcpServerChannel(), new InetSocketAddress(host, port), "tcp " + host + ":" + port);
+    }
+
+    /** Binds a Unix domain socket listener, replacing a stale socket file. */
+    public SocketAddress bindUnix(Path path) throws IOException {
+        Path abs = path.toAbsolutePath();
+        if (abs.getParent() != null) {
+            Files.createDirectories(abs.getParent());
+        }
+        if (Files.exists(abs) && !Files.isDirectory(abs)) {
+            Files.delete(abs);
+        }
+        SocketAddress bound = bind(transport.unixServerChannel(), new DomainSocketAddress(abs.toString()), "unix " + abs);
+        socketFiles.add(abs);
+        return bound;
+    }
+
+    private SocketAddress bind(Class<? extends io.netty.channel.ServerChannel> channelClass, SocketAddress address,
+                               String what) throws IOException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(channelClass)
+                .childHandler(new Initializer());
+        if (address instanceof InetSocketAddress) {
+            b.option(ChannelOption.SO_REUSEADDR, true).childOption(ChannelOption.TCP_NODELAY, true);
+        }
+        try {
+            Channel ch = b.bind(address).syncUninterruptibly().channel();
+            listeners.add(ch);
+            LOG.info("listening on {} ({})", what, transport.name());
+            return ch.localAddress();
+        } catch (Exception e) {
+            throw new IOException("cannot listen on " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Stops accepting connections; open connections carry on. */
+    public void stopAccepting() {
+        for (Channel ch : listeners) {
+            ch.close().syncUninterruptibly();
+        }
+        listeners.clear();
+        for (Path p : socketFiles) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException e) {
+                LOG.warn("cannot remove socket file {}: {}", p, e.getMessage());
+            }
+        }
+        socketFiles.clear();
+    }
+
+    @Override
+    public void close() {
+        stopAccepting();
+        boss.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        workers.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private final class Initializer extends ChannelInitializer<Channel> {
+        @Override
+        protected void initChannel(Channel ch) {
+            SocketAddress remote = ch.remoteAddress();
+            InetAddress tcpClient = remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress() : null;
+            String peer = tcpClient != null ? remote.toString() : "unix:" + ch.localAddress();
+            ChannelPipeline p = ch.pipeline();
+            p.addLast("log", new ConnectionLog(peer));
+            p.addLast("flush", new FlushConsolidationHandler(256, true));
+            p.addLast("encoder", HandshakeEncoder.INSTANCE);
+            p.addLast("decoder", new HandshakeDecoder(MAX_OPTION_DATA));
+            p.addLast("handshake", new HandshakeHandler(exports, connections,
+                    session -> new TransmissionHandler(session, connections, observer),
+                    handshakeTimeoutMillis, peer, tcpClient));
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package org.bufcached.daemon.net;
+
+import org.bufcached.daemon.export.Export;
+
+/**
+ * What the handshake settled for one connection and the transmission phase obeys:
+ * the export, whether structured replies were negotiated and which metadata
+ * context (if any) BLOCK_STATUS answers for.
+ */
+record Session(Export export, boolean structuredReplies, int allocationContextId, String peer) {
+    /** No metadata context selected: BLOCK_STATUS is refused. */
+    static final int NO_CONTEXT = -1;
+
+    boolean blockStatusAllowed() {
+        return allocationContextId != NO_CONTEXT;
+    }
+}

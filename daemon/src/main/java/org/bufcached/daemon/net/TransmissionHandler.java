@@ -1,0 +1,216 @@
+package org.bufcached.daemon.net;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import java.io.IOException;
+import org.bufcached.daemon.export.BlockStore;
+import org.bufcached.daemon.export.Export;
+import org.bufcached.protocol.Nbd;
+import org.bufcached.protocol.NbdError;
+import org.bufcached.protocol.NbdRequest;
+import org.bufcached.protocol.server.ReplyWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The transmission phase of one connection: validates each request, hands it to
+ * the export's store and writes the reply when the store reports back. Requests
+ * are pipelined and replies leave in completion order. Runs on the connection's
+ * event loop and never blocks it.
+ */
+final class TransmissionHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(TransmissionHandler.class);
+    /** Requests in flight on one connection before reading pauses. */
+    private static final int MAX_IN_FLIGHT = 256;
+
+    /** Makes the handler for a session once the handshake is done. */
+    interface Factory {
+        TransmissionHandler create(Session session);
+    }
+
+    private final Session session;
+    private final Connections connections;
+    private final RequestObserver observer;
+    private final BlockStore store;
+    private final ByteBufAllocator alloc;
+    private ChannelHandlerContext ctx;
+    private int inFlight;
+    private boolean disconnecting;
+
+    TransmissionHandler(Session session, Connections connections, RequestObserver observer) {
+        this.session = session;
+        this.connections = connections;
+        this.observer = observer;
+        this.store = session.export().store();
+        this.alloc = ByteBufAllocator.DEFAULT;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        NbdRequest r = (NbdRequest) msg;
+        try {
+            if (r.type() == Nbd.NBD_CMD_DISC) {
+                disconnect();
+                return;
+            }
+            if (disconnecting) {
+                return; // The client promised to send nothing after NBD_CMD_DISC.
+            }
+            Exchange x = Exchange.of(this, ctx.executor(), r);
+            requestStarted();
+            RequestValidator.Rejection rejection = connections.shuttingDown()
+                    ? RequestValidator.SHUTDOWN : RequestValidator.check(r, session);
+            if (rejection != null) {
+                x.failed(rejection.error(), rejection.message());
+            } else {
+                dispatch(r, x);
+            }
+        } finally {
+            r.recycle();
+        }
+    }
+
+    private void dispatch(NbdRequest r, Exchange x) {
+        long offset = r.offset();
+        long length = r.length();
+        boolean fua = r.hasFlag(Nbd.NBD_CMD_FLAG_FUA);
+        switch (r.type()) {
+            case Nbd.NBD_CMD_READ:
+                store.read(offset, (int) length, x);
+                break;
+            case Nbd.NBD_CMD_WRITE:
+                store.write(offset, r.takePayload(), fua, x);
+                break;
+            case Nbd.NBD_CMD_FLUSH:
+                store.flush(x);
+                break;
+            case Nbd.NBD_CMD_TRIM:
+                store.trim(offset, length, fua, x);
+                break;
+            case Nbd.NBD_CMD_CACHE:
+                store.cache(offset, length, x);
+                break;
+            case Nbd.NBD_CMD_WRITE_ZEROES:
+                store.writeZeroes(offset, length, r.hasFlag(Nbd.NBD_CMD_FLAG_NO_HOLE),
+                        r.hasFlag(Nbd.NBD_CMD_FLAG_FAST_ZERO), fua, x);
+                break;
+            case Nbd.NBD_CMD_BLOCK_STATUS:
+                store.blockStatus(offset, length, r.hasFlag(Nbd.NBD_CMD_FLAG_REQ_ONE) ? 1 : MAX_EXTENTS, x);
+                break;
+            default:
+                throw new IllegalStateException("validated request of unknown type " + r.type());
+        }
+    }
+
+    /** The spec suggests at most 2^20 extents per chunk; fewer keeps replies small. */
+    private static final int MAX_EXTENTS = 1 << 16;
+
+    /** On the event loop, when the store has answered: write the reply. */
+    void reply(Exchange x) {
+        try {
+            if (x.error != null) {
+                writeError(x);
+            } else if (x.type == Nbd.NBD_CMD_READ) {
+                writeRead(x);
+            } else if (x.type == Nbd.NBD_CMD_BLOCK_STATUS) {
+                ByteBuf descriptors = x.data;
+                ctx.write(ReplyWriter.blockStatusHeader(alloc, x.cookie, true, session.allocationContextId(),
+                        descriptors.readableBytes()), ctx.voidPromise());
+                ctx.write(descriptors, ctx.voidPromise());
+            } else {
+                ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, 0), ctx.voidPromise());
+            }
+            ctx.flush();
+            observer.completed(session.export().name(), x.type, x.length, x.error, System.nanoTime() - x.startNanos);
+        } finally {
+            x.recycle();
+            requestFinished();
+        }
+    }
+
+    private void writeRead(Exchange x) {
+        ByteBuf data = x.data;
+        if (!session.structuredReplies()) {
+            ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, 0), ctx.voidPromise());
+            ctx.write(data, ctx.voidPromise());
+        } else if (data.isReadable()) {
+            // The data is in hand, so no error can follow: this chunk may carry DONE.
+            ctx.write(ReplyWriter.offsetDataHeader(alloc, x.cookie, true, x.offset, data.readableBytes()),
+                    ctx.voidPromise());
+            ctx.write(data, ctx.voidPromise());
+        } else {
+            data.release();
+            ctx.write(ReplyWriter.none(alloc, x.cookie), ctx.voidPromise());
+        }
+    }
+
+    private void writeError(Exchange x) {
+        if (x.data != null) {
+            x.data.release();
+        }
+        NbdError error = x.error;
+        if (session.structuredReplies()) {
+            ctx.write(ReplyWriter.error(alloc, x.cookie, error.code(), x.message), ctx.voidPromise());
+        } else {
+            ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, error.code()), ctx.voidPromise());
+        }
+        if (error == NbdError.EIO || error == NbdError.ENOSPC) {
+            LOG.warn("{} on export {}: {} {}", session.peer(), session.export().name(),
+                    error.wireName(), x.message);
+        }
+    }
+
+    private void requestStarted() {
+        inFlight++;
+        connections.requestStarted();
+        if (inFlight == MAX_IN_FLIGHT) {
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    private void requestFinished() {
+        inFlight--;
+        connections.requestFinished();
+        if (inFlight == MAX_IN_FLIGHT / 2 && !disconnecting) {
+            ctx.channel().config().setAutoRead(true);
+        }
+        if (disconnecting && inFlight == 0) {
+            ctx.close();
+        }
+    }
+
+    /** NBD_CMD_DISC: answer everything outstanding, then close. */
+    private void disconnect() {
+        disconnecting = true;
+        ctx.channel().config().setAutoRead(false);
+        if (inFlight == 0) {
+            ctx.close();
+        }
+    }
+
+    Export export() {
+        return session.export();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof DecoderException) {
+            Throwable reason = cause.getCause() != null ? cause.getCause() : cause;
+            LOG.warn("protocol error: peer={} export={} reason={}", session.peer(), session.export().name(),
+                    reason.getMessage());
+        } else if (cause instanceof IOException) {
+            LOG.debug("I/O error on connection from {}: {}", session.peer(), cause.getMessage());
+        } else {
+            LOG.error("unexpected error on connection from {}", session.peer(), cause);
+        }
+        ctx.close();
+    }
+}
