@@ -1,0 +1,14 @@
+package org.bufcached.config;
+
+/**
+ * The block size constraints an export advertises with NBD_INFO_BLOCK_SIZE.
+ * All are powers of two; the NBD specification requires
+ * {@code minimum <= 64KiB} and {@code preferred >= max(minimum, 512)}, and
+ * here {@code maxPayload >= preferred}.
+ *
+ * @param minimum    smallest request granularity the export supports
+ * @param preferred  granularity below which requests cost a read-modify-write
+ * @param maxPayload largest request payload the server accepts
+ */
+public record BlockSizes(int minimum, int preferred, int maxPayload) {
+}

@@ -1,0 +1,23 @@
+package org.bufcached.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The whole, validated configuration of the daemon. Immutable, so a reload can
+ * build a new one beside the running one and compare them with {@link ConfigDiff}.
+ *
+ * @param source the file it was loaded from; empty for the embedded default or parsed text
+ */
+public record BufcachedConfig(ListenConfig listen, List<ExportConfig> exports, CacheConfig cache, LimitsConfig limits,
+                              MetricsConfig metrics, LoggingConfig logging, Optional<Path> source) {
+    public BufcachedConfig {
+        exports = List.copyOf(exports);
+    }
+
+    /** The export called {@code name}, if configured. */
+    public Optional<ExportConfig> export(String name) {
+        return exports.stream().filter(export -> export.name().equals(name)).findFirst();
+    }
+}

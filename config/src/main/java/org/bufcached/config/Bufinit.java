@@ -1,0 +1,68 @@
+package org.bufcached.config;
+
+/**
+ * Defaults of the cache tunables, derived from the cache size the way
+ * DragonFly's {@code bufinit()} derives them (seeds/vfs_bio.c.listing.txt,
+ * lines 663-692), with the buffer size in the role of {@code MAXBSIZE}.
+ * Each rule takes the resolved value it depends on, so setting one tunable
+ * moves the ones derived from it and the defaults stay consistent.
+ *
+ * <pre>
+ * maxbufspace     = size
+ * hibufspace      = max(3/4 maxbufspace, maxbufspace - 10 buffers)
+ * lobufspace      = 7/8 hibufspace, but at most 64MiB and at least one buffer below hibufspace
+ * hidirtybufspace = hibufspace / 2
+ * lodirtybufspace = hidirtybufspace / 2
+ * hirunningspace  = hibufspace / 16, at least 1MiB, at most hidirtybufspace
+ * lorunningspace  = 2/3 hirunningspace
+ * </pre>
+ *
+ * With the default 256MiB cache of 64KiB buffers that gives a 255.4MiB
+ * hibufspace, 223.5MiB lobufspace, 127.7MiB hidirtybufspace and a just under 16MiB
+ * hirunningspace.
+ */
+final class Bufinit {
+    static final long MIB = 1024 * 1024;
+    static final long SIZE = 256 * MIB;
+    static final long BUFFER_SIZE = 64 * 1024;
+    static final int FLUSHPERQUEUE = 64;
+    static final long CLUSTER_LIMIT = MIB;
+    static final long WINDOW_SIZE = 1024 * MIB;
+    static final long MAX_MAPPED = 64 * 1024 * MIB;
+
+    private static final long MAX_BUFSPACE_HYSTERESIS = 64 * MIB;
+    private static final long MIN_HIRUNNINGSPACE = MIB;
+
+    private Bufinit() {
+    }
+
+    static long hibufspace(long maxbufspace, long bufferSize) {
+        return Math.max(3 * maxbufspace / 4, maxbufspace - 10 * bufferSize);
+    }
+
+    static long lobufspace(long hibufspace, long bufferSize) {
+        long lobufspace = Math.max(hibufspace * 7 / 8, hibufspace - MAX_BUFSPACE_HYSTERESIS);
+        return Math.max(0, Math.min(lobufspace, hibufspace - bufferSize));
+    }
+
+    static long hidirtybufspace(long hibufspace) {
+        return hibufspace / 2;
+    }
+
+    static long lodirtybufspace(long hidirtybufspace) {
+        return hidirtybufspace / 2;
+    }
+
+    static long hirunningspace(long hibufspace, long hidirtybufspace) {
+        return Math.min(Math.max(hibufspace / 16, MIN_HIRUNNINGSPACE), hidirtybufspace);
+    }
+
+    static long lorunningspace(long hirunningspace) {
+        return hirunningspace * 2 / 3;
+    }
+
+    /** One I/O worker per pending page-in or write-back on a busy machine, never fewer than four. */
+    static int ioWorkers() {
+        return Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+    }
+}

@@ -1,0 +1,81 @@
+package org.bufcached.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Reads {@code exports}, a list of maps, and checks what only the whole list
+ * can tell: export names are unique and no two exports share a backing file
+ * (compared as normalized absolute paths, since two writers caching the same
+ * file independently would corrupt it).
+ */
+final class ExportsSection {
+    static final List<String> KEYS = List.of("name", "path", "size", "readonly", "description", "min-block-size",
+            "preferred-block-size", "max-payload", "flush-class", "allow");
+    static final BlockSizes DEFAULT_BLOCK_SIZES = new BlockSizes(1, 4096, 32 * 1024 * 1024);
+    static final List<Cidr> DEFAULT_ALLOW = List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"));
+
+    private static final ScalarType<Long> MIN_BLOCK_SIZE = powerOfTwo(1, 64 * 1024);
+    private static final ScalarType<Long> PREFERRED_BLOCK_SIZE = powerOfTwo(512, 1 << 30);
+    private static final ScalarType<Long> MAX_PAYLOAD = powerOfTwo(512, 1 << 30);
+    private static final ScalarType<FlushClass> FLUSH_CLASS = ScalarType.oneOf(FlushClass.class, FlushClass::yamlName);
+
+    private ExportsSection() {
+    }
+
+    static List<ExportConfig> parse(List<YamlValue> items, Path base) {
+        FirstSeen<String> names = new FirstSeen<>();
+        FirstSeen<Path> files = new FirstSeen<>();
+        List<ExportConfig> exports = new ArrayList<>();
+        for (YamlValue item : items) {
+            item.asMap(KEYS).ifPresent(map -> export(map, base).ifPresent(export -> {
+                names.check(export.name(), map.get("name").orElseThrow(),
+                        "export name '" + export.name() + "' is already used");
+                files.check(export.path(), map.get("path").orElseThrow(),
+                        "file " + export.path() + " is already exported");
+                exports.add(export);
+            }));
+        }
+        return exports;
+    }
+
+    private static Optional<ExportConfig> export(YamlMap map, Path base) {
+        Optional<String> name = map.require("name", ScalarType.NBD_STRING.where(text -> !text.isEmpty(),
+                "must not be empty"));
+        Optional<Path> path = map.require("path", ScalarType.path(base));
+        BlockSizes blockSizes = blockSizes(map);
+        OptionalLong size = map.get("size", ScalarType.POSITIVE_SIZE)
+                .map(OptionalLong::of).orElse(OptionalLong.empty());
+        if (size.isPresent() && size.getAsLong() % blockSizes.minimum() != 0) {
+            map.problem("size", "size " + Sizes.format(size.getAsLong()) + " is not a multiple of min-block-size "
+                    + blockSizes.minimum());
+        }
+        boolean readonly = map.get("readonly", ScalarType.BOOLEAN).orElse(false);
+        Optional<String> description = map.get("description", ScalarType.NBD_STRING);
+        FlushClass flushClass = map.get("flush-class", FLUSH_CLASS).orElse(FlushClass.LIGHT);
+        List<Cidr> allow = map.get("allow").map(value -> value.asListOf(ScalarType.CIDR)).orElse(DEFAULT_ALLOW);
+        if (name.isEmpty() || path.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new ExportConfig(name.get(), path.get(), size, readonly, description, blockSizes,
+                flushClass, allow));
+    }
+
+    private static BlockSizes blockSizes(YamlMap map) {
+        long minimum = map.get("min-block-size", MIN_BLOCK_SIZE).orElse((long) DEFAULT_BLOCK_SIZES.minimum());
+        long preferred = map.get("preferred-block-size", PREFERRED_BLOCK_SIZE)
+                .orElse((long) DEFAULT_BLOCK_SIZES.preferred());
+        long maxPayload = map.get("max-payload", MAX_PAYLOAD).orElse((long) DEFAULT_BLOCK_SIZES.maxPayload());
+        map.requireAtMost("min-block-size", minimum, "preferred-block-size", preferred);
+        map.requireAtMost("preferred-block-size", preferred, "max-payload", maxPayload);
+        return new BlockSizes((int) minimum, (int) preferred, (int) maxPayload);
+    }
+
+    private static ScalarType<Long> powerOfTwo(long minimum, long maximum) {
+        return ScalarType.SIZE.where(size -> ScalarType.isPowerOfTwo(size) && size >= minimum && size <= maximum,
+                "must be a power of two from " + Sizes.format(minimum) + " to " + Sizes.format(maximum));
+    }
+}

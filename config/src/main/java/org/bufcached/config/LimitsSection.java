@@ -1,0 +1,26 @@
+package org.bufcached.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/** Reads {@code limits}: connection counts and handshake/idle timeouts. */
+final class LimitsSection {
+    static final List<String> KEYS = List.of("max-connections", "max-connections-per-export", "handshake-timeout",
+            "idle-timeout");
+    static final LimitsConfig DEFAULTS = new LimitsConfig(1024, 256, Duration.ofSeconds(10), Duration.ZERO);
+
+    private static final ScalarType<Duration> POSITIVE_DURATION = ScalarType.DURATION.where(
+            duration -> !duration.isZero(), "must be longer than 0");
+
+    private LimitsSection() {
+    }
+
+    static LimitsConfig parse(YamlMap map) {
+        return new LimitsConfig(
+                map.get("max-connections", ScalarType.POSITIVE_COUNT).orElse(DEFAULTS.maxConnections()),
+                map.get("max-connections-per-export", ScalarType.POSITIVE_COUNT)
+                        .orElse(DEFAULTS.maxConnectionsPerExport()),
+                map.get("handshake-timeout", POSITIVE_DURATION).orElse(DEFAULTS.handshakeTimeout()),
+                map.get("idle-timeout", ScalarType.DURATION).orElse(DEFAULTS.idleTimeout()));
+    }
+}
