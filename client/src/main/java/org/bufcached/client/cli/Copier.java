@@ -1,0 +1,109 @@
+package org.bufcached.client.cli;
+
+import io.netty.buffer.ByteBuf;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.bufcached.client.Extent;
+
+/**
+ * Copies one endpoint to another with several requests in flight. The source's
+ * allocation map splits the work into pieces of at most one request: holes and
+ * known-zero ranges become {@link Endpoint#zero} (so holes stay holes), data is
+ * read and written, and data that turns out to be all zeroes is zeroed instead.
+ * The copy ends with a flush of the destination.
+ */
+final class Copier {
+    /** A piece of work: a range and whether it is known to read as zeroes. */
+    record Piece(long offset, int length, boolean zero) {
+    }
+
+    private final Endpoint src;
+    private final Endpoint dst;
+    private final int depth;
+
+    Copier(Endpoint src, Endpoint dst, int depth) {
+        this.src = src;
+        this.dst = dst;
+        this.depth = depth;
+    }
+
+    /** The pieces of {@code [0, size)} cut at {@code max} bytes, zero where the map says so. */
+    static List<Piece> pieces(List<Extent> extents, int max) {
+        List<Piece> pieces = new ArrayList<>();
+        for (Extent e : extents) {
+            for (long at = e.offset(); at < e.end(); at += max) {
+                pieces.add(new Piece(at, (int) Math.min(max, e.end() - at), e.zero()));
+            }
+        }
+        return pieces;
+    }
+
+    CompletableFuture<Void> copy(Progress progress) {
+        int max = Math.min(src.maxRequest(), dst.maxRequest());
+        return src.extents(0, src.size()).thenCompose(extents -> {
+            List<Piece> pieces = pieces(extents, max);
+            return Pipeline.run(pieces.size(), depth, i -> {
+                Piece p = pieces.get(i);
+                CompletableFuture<Void> f = p.zero() ? dst.zero(p.offset(), p.length())
+                        : src.read(p.offset(), p.length()).thenCompose(data -> isZero(data)
+                                ? release(data).thenCompose(v -> dst.zero(p.offset(), p.length()))
+                                : dst.write(p.offset(), data));
+                return f.thenRun(() -> progress.add(p.length()));
+            });
+        }).thenCompose(v -> dst.flush());
+    }
+
+    /** Compares SHA-256 digests of both sides piece by piece; fails naming the first range that differs. */
+    CompletableFuture<Void> verify() {
+        int max = Math.min(src.maxRequest(), dst.maxRequest());
+        List<Piece> pieces = pieces(List.of(new Extent(0, src.size(), 0)), max);
+        return Pipeline.run(pieces.size(), depth, i -> {
+            Piece p = pieces.get(i);
+            return src.read(p.offset(), p.length()).thenApply(Copier::digest)
+                    .thenCombine(dst.read(p.offset(), p.length()).thenApply(Copier::digest), (a, b) -> {
+                        if (!Arrays.equals(a, b)) {
+                            throw new IllegalStateException("verify failed: bytes " + p.offset() + "+" + p.length()
+                                    + " differ between source and destination");
+                        }
+                        return null;
+                    });
+        });
+    }
+
+    private static CompletableFuture<Void> release(ByteBuf data) {
+        data.release();
+        return CompletableFuture.completedFuture(null);
+    }
+
+    static boolean isZero(ByteBuf data) {
+        int i = data.readerIndex();
+        int end = data.writerIndex();
+        for (; i + 8 <= end; i += 8) {
+            if (data.getLong(i) != 0) {
+                return false;
+            }
+        }
+        for (; i < end; i++) {
+            if (data.getByte(i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static byte[] digest(ByteBuf data) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(data.nioBuffer());
+            return md.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            data.release();
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package org.bufcached.client.cli;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.bufcached.client.Extent;
+import org.bufcached.client.sys.Holes;
+
+/**
+ * A local file as a copy endpoint. As a destination it is created (or truncated)
+ * sparse at the source's size, so zero ranges are simply not written and stay
+ * holes. File I/O is synchronous: the page cache is fast next to the network side.
+ */
+final class FileEndpoint implements Endpoint {
+    private static final int MAX_REQUEST = 2 << 20;
+    private final Path path;
+    private final FileChannel channel;
+    private final long size;
+
+    private FileEndpoint(Path path, FileChannel channel, long size) {
+        this.path = path;
+        this.channel = channel;
+        this.size = size;
+    }
+
+    static FileEndpoint source(Path path) throws IOException {
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        return new FileEndpoint(path, ch, ch.size());
+    }
+
+    static FileEndpoint destination(Path path, long size) throws IOException {
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(path.toFile(), "rw")) {
+            f.setLength(size);
+        }
+        return new FileEndpoint(path, ch, size);
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public int maxRequest() {
+        return MAX_REQUEST;
+    }
+
+    @Override
+    public CompletableFuture<List<Extent>> extents(long offset, long length) {
+        try {
+            return CompletableFuture.completedFuture(Holes.map(path, size).stream()
+                    .filter(e -> e.end() > offset && e.offset() < offset + length)
+                    .map(e -> {
+                        long s = Math.max(e.offset(), offset);
+                        return new Extent(s, Math.min(e.end(), offset + length) - s, e.flags());
+                    }).toList());
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<ByteBuf> read(long offset, int length) {
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(length);
+        try {
+            while (buf.writableBytes() > 0) {
+                int n = buf.writeBytes(channel, offset + buf.writerIndex(), buf.writableBytes());
+                if (n < 0) {
+                    throw new IOException(path + ": unexpected end of file at " + (offset + buf.writerIndex()));
+                }
+            }
+            return CompletableFuture.completedFuture(buf);
+        } catch (IOException e) {
+            buf.release();
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> write(long offset, ByteBuf data) {
+        try {
+            int at = 0;
+            while (data.isReadable()) {
+                at += data.readBytes(channel, offset + at, data.readableBytes());
+            }
+            return CompletableFuture.completedFuture(null);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        } finally {
+            data.release();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> zero(long offset, long length) {
+        return CompletableFuture.completedFuture(null); // freshly truncated: the range is a hole already
+    }
+
+    @Override
+    public CompletableFuture<Void> flush() {
+        try {
+            channel.force(false);
+            return CompletableFuture.completedFuture(null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}
