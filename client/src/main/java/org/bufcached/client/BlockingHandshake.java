@@ -42,7 +42,7 @@ public final class BlockingHandshake {
                     ch.close();
                     break;
                 }
-                ch.writeInbound(Unpooled.wrappedBuffer(buf, 0, n));
+                ch.writeInbound(Unpooled.copiedBuffer(buf, 0, n)); // a copy: the decoder may keep it as its cumulation
             }
             drain(ch, stream);
             return result.join();

@@ -141,7 +141,7 @@ final class TransmissionHandler extends ChannelDuplexHandler implements ReplyDec
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         failAll(new NbdException(disconnecting ? "connection closed after disconnect"
-                : "server closed the connection"));
+                : "server closed the connection with " + inFlight.size() + " requests unanswered"));
         closed.complete(null);
         ctx.fireChannelInactive();
     }
