@@ -1,68 +1,168 @@
 package org.bufcached.daemon;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.config.BufcachedConfig;
+import org.bufcached.config.ConfigDiff;
 import org.bufcached.config.ExportConfig;
 import org.bufcached.config.HostPort;
+import org.bufcached.config.LimitsConfig;
 import org.bufcached.config.ListenUnix;
 import org.bufcached.daemon.export.Export;
 import org.bufcached.daemon.export.ExportOpener;
 import org.bufcached.daemon.export.ExportRegistry;
 import org.bufcached.daemon.export.IoWorkers;
+import org.bufcached.daemon.logging.Logging;
+import org.bufcached.daemon.metrics.ConnectionMeters;
+import org.bufcached.daemon.metrics.DaemonMeters;
+import org.bufcached.daemon.metrics.MetricsServer;
+import org.bufcached.daemon.metrics.RequestMeters;
 import org.bufcached.daemon.net.Connections;
 import org.bufcached.daemon.net.NbdServer;
-import org.bufcached.daemon.net.RequestObserver;
+import org.bufcached.daemon.reload.ExportReconciler;
+import org.bufcached.daemon.reload.ReloadTarget;
+import org.bufcached.daemon.systemd.InheritedSocket;
+import org.bufcached.daemon.systemd.Systemd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The daemon's lifecycle: open the exports, bind the listeners, serve, and on
- * shutdown stop accepting, let the requests in flight finish, sync every export
- * and release everything.
+ * The daemon's lifecycle: open the exports, bind the listeners (or adopt the
+ * ones systemd passed), serve, apply reloads, and on shutdown stop accepting,
+ * let the requests in flight finish, sync every export and release everything.
  */
-public final class Daemon {
+public final class Daemon implements ReloadTarget {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
     /** How long shutdown waits for requests in flight before closing their connections. */
     private static final long DRAIN_MILLIS = 30_000;
 
-    private final BufcachedConfig config;
+    private volatile BufcachedConfig config;
+    private final Systemd systemd;
+    private final DaemonMeters meters = new DaemonMeters();
+    private final RequestMeters requestMeters = new RequestMeters(meters.registry());
     private final ExportRegistry exports = new ExportRegistry();
     private final Connections connections = new Connections();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private IoWorkers workers;
+    private ExportOpener opener;
     private NbdServer server;
+    private MetricsServer metricsServer;
+    private int listeners;
+    private volatile boolean ready;
     private volatile boolean stopping;
 
+    /** A daemon that takes sockets, notify socket and watchdog from systemd's environment variables, if set. */
     public Daemon(BufcachedConfig config) {
-        this.config = config;
+        this(config, Systemd.current());
     }
 
-    /** Opens every export and binds every listener; on failure releases what was taken. */
+    public Daemon(BufcachedConfig config, Systemd systemd) {
+        this.config = config;
+        this.systemd = systemd;
+        ConnectionMeters.bind(meters.registry(), connections);
+    }
+
+    /**
+     * Opens every export, binds every listener and the metrics endpoint, then
+     * tells systemd it is ready; on failure releases what was taken.
+     */
     public void start() throws IOException {
         try {
             workers = new IoWorkers(config.cache().ioWorkers());
-            ExportOpener opener = new ExportOpener(workers);
+            opener = new ExportOpener(workers);
             for (ExportConfig e : config.exports()) {
                 Export export = opener.open(e);
                 exports.add(export);
                 LOG.info("export {}: {} bytes at {}{}", export.name(), export.size(), export.path(),
                         export.readOnly() ? " (read-only)" : "");
             }
-            server = new NbdServer(exports, connections, RequestObserver.NONE,
+            server = new NbdServer(exports, connections, requestMeters,
                     Runtime.getRuntime().availableProcessors(), config.limits().handshakeTimeout().toMillis());
-            for (HostPort tcp : config.listen().tcp()) {
-                server.bindTcp(tcp.host(), tcp.port());
-            }
-            for (ListenUnix unix : config.listen().unix()) {
-                server.bindUnix(unix.path());
-                UnixSocketPermissions.apply(unix);
+            applyLimits(config.limits());
+            listen();
+            if (config.metrics().enabled()) {
+                metricsServer = MetricsServer.start(config.metrics().listen(), meters.registry(), this::ready);
             }
         } catch (IOException | RuntimeException e) {
             release();
             throw e;
         }
+        ready = true;
+        systemd.notifier().ready(status());
+        systemd.watchdog().ifPresent(systemd.notifier()::startWatchdog);
+    }
+
+    /** Serves the sockets systemd passed if there are any, else binds the configured listeners. */
+    private void listen() throws IOException {
+        if (!systemd.sockets().isEmpty()) {
+            LOG.info("socket activation: serving the {} sockets systemd passed instead of listen.*",
+                    systemd.sockets().size());
+            for (InheritedSocket s : systemd.sockets()) {
+                if (s.unix()) {
+                    server.adoptUnix(s.fd());
+                } else {
+                    server.adoptTcp(s.fd());
+                }
+                listeners++;
+            }
+            return;
+        }
+        for (HostPort tcp : config.listen().tcp()) {
+            server.bindTcp(tcp.host(), tcp.port());
+            listeners++;
+        }
+        for (ListenUnix unix : config.listen().unix()) {
+            server.bindUnix(unix.path());
+            UnixSocketPermissions.apply(unix);
+            listeners++;
+        }
+    }
+
+    private void applyLimits(LimitsConfig limits) {
+        connections.limits(limits.maxConnections(), limits.maxConnectionsPerExport());
+        server.timeouts(limits.handshakeTimeout().toMillis(), limits.idleTimeout().toMillis());
+    }
+
+    @Override
+    public BufcachedConfig running() {
+        return config;
+    }
+
+    /** Applies a reload: exports, limits and the log level now; the rest is logged as needing a restart. */
+    @Override
+    public synchronized void apply(ConfigDiff diff, BufcachedConfig loaded) throws IOException {
+        if (stopping) {
+            throw new IOException("the daemon is stopping");
+        }
+        new ExportReconciler(exports, connections, opener, requestMeters::forget).apply(diff, loaded);
+        applyLimits(loaded.limits());
+        if (loaded.logging().path().isEmpty()) {
+            Logging.level(loaded.logging().level());
+        }
+        config = loaded;
+    }
+
+    /** One line for systemd's STATUS= and the logs. */
+    @Override
+    public String status() {
+        return "serving " + exports.all().size() + " exports on " + listeners + " listeners, "
+                + connections.open() + " connections";
+    }
+
+    /** Listeners bound and exports open, and not stopping: what /readyz reports. */
+    public boolean ready() {
+        return ready;
+    }
+
+    /** The registry every component registers its meters in; scraped at /metrics. */
+    public PrometheusMeterRegistry meterRegistry() {
+        return meters.registry();
+    }
+
+    public Systemd systemd() {
+        return systemd;
     }
 
     public ExportRegistry exports() {
@@ -77,6 +177,11 @@ public final class Daemon {
         return server;
     }
 
+    /** The metrics endpoint, or null when {@code metrics.enabled} is false. */
+    public MetricsServer metricsServer() {
+        return metricsServer;
+    }
+
     /**
      * Graceful stop: no new connections, new requests answered NBD_ESHUTDOWN, the
      * requests in flight answered, every export synced to stable storage.
@@ -88,6 +193,9 @@ public final class Daemon {
             }
             stopping = true;
         }
+        ready = false;
+        systemd.notifier().stopping("stopping: " + connections.open() + " connections, "
+                + connections.inFlight() + " requests in flight");
         LOG.info("shutting down: {} connections, {} requests in flight", connections.open(), connections.inFlight());
         server.stopAccepting();
         connections.beginShutdown();
@@ -105,11 +213,14 @@ public final class Daemon {
         stopped.countDown();
     }
 
-    /** Closes the stores (each syncs its file), the listeners and the threads. */
+    /** Closes the stores (each syncs its file), the listeners, the endpoint and the threads. */
     private void release() {
         for (Export e : exports.snapshot()) {
             exports.remove(e.name());
             e.store().close();
+        }
+        if (metricsServer != null) {
+            metricsServer.close();
         }
         if (server != null) {
             server.close();
@@ -117,6 +228,8 @@ public final class Daemon {
         if (workers != null) {
             workers.close();
         }
+        meters.close();
+        systemd.notifier().close();
     }
 
     public void awaitStopped() throws InterruptedException {

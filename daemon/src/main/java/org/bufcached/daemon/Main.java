@@ -13,6 +13,8 @@ import org.bufcached.config.ExportConfig;
 import org.bufcached.config.HostPort;
 import org.bufcached.config.ListenConfig;
 import org.bufcached.config.ListenUnix;
+import org.bufcached.daemon.logging.Logging;
+import org.bufcached.daemon.reload.Reloader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -65,7 +67,8 @@ public final class Main implements Callable<Integer> {
         }
         BufcachedConfig effective;
         try {
-            effective = withOverrides(config != null ? ConfigLoader.load(config) : ConfigLoader.loadDefault());
+            effective = load();
+            Logging.configure(effective.logging());
         } catch (ConfigException e) {
             System.err.println(e.getMessage());
             return EXIT_CONFIG;
@@ -77,11 +80,17 @@ public final class Main implements Callable<Integer> {
         try {
             daemon.start();
         } catch (Exception e) {
+            // Listeners in use, export files that cannot be opened: the configuration does not fit this machine.
             LOG.error("cannot start: {}", e.getMessage());
             return EXIT_CONFIG;
         }
-        Signals.onTermination(() -> new Thread(daemon::stop, "bufcached-shutdown").start());
-        LOG.info("bufcached ready: {} exports", daemon.exports().all().size());
+        Reloader reloader = new Reloader(this::load, daemon, daemon.systemd().notifier());
+        Signals.onHangup(reloader::request);
+        Signals.onTermination(() -> new Thread(() -> {
+            reloader.close();
+            daemon.stop();
+        }, "bufcached-shutdown").start());
+        LOG.info("bufcached ready: {}", daemon.status());
         try {
             daemon.awaitStopped();
         } catch (InterruptedException e) {
@@ -89,6 +98,11 @@ public final class Main implements Callable<Integer> {
             return EXIT_RUNTIME;
         }
         return 0;
+    }
+
+    /** The configuration file (or the default) with the command line applied; reloads read it the same way. */
+    private BufcachedConfig load() throws ConfigException {
+        return withOverrides(config != null ? ConfigLoader.load(config) : ConfigLoader.loadDefault());
     }
 
     private static int check(Path file) {

@@ -16,4 +16,9 @@ final class Signals {
         Signal.handle(new Signal("TERM"), s -> action.run());
         Signal.handle(new Signal("INT"), s -> action.run());
     }
+
+    /** Runs {@code action} on SIGHUP (systemctl reload); it must hand the work to another thread. */
+    static void onHangup(Runnable action) {
+        Signal.handle(new Signal("HUP"), s -> action.run());
+    }
 }

@@ -4,21 +4,79 @@ import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.bufcached.daemon.export.BlockStore;
 
 /**
- * The daemon's open client connections, for shutdown (drain, then close) and for
- * counting. Channels leave the group by themselves when they close.
+ * The daemon's open client connections, for shutdown (drain, then close), for
+ * the connection limits, for draining one export on reload, and for counting.
+ * Channels leave their groups by themselves when they close.
  */
 public final class Connections {
     private final ChannelGroup channels = new DefaultChannelGroup("nbd-clients", GlobalEventExecutor.INSTANCE);
+    private final Map<BlockStore, ExportConnections> byStore = new ConcurrentHashMap<>();
     private final AtomicLong inFlight = new AtomicLong();
     private final AtomicLong opened = new AtomicLong();
+    private final AtomicLongArray handshakeFailures = new AtomicLongArray(HandshakeFailure.values().length);
     private volatile boolean shuttingDown;
+    private volatile int maxConnections = Integer.MAX_VALUE;
+    private volatile int maxPerExport = Integer.MAX_VALUE;
 
     void add(Channel channel) {
         opened.incrementAndGet();
         channels.add(channel);
+    }
+
+    /** Whether one more connection stays within {@code limits.max-connections}. */
+    boolean admitsAnother() {
+        return channels.size() < maxConnections;
+    }
+
+    /**
+     * Counts {@code channel} as a connection to the export served by {@code store},
+     * or returns null when that export is at its connection limit or being drained.
+     * The limit is checked and taken in one step so concurrent handshakes cannot
+     * overshoot it.
+     */
+    ExportConnections enter(BlockStore store, Channel channel) {
+        ExportConnections[] entered = new ExportConnections[1];
+        byStore.compute(store, (s, group) -> {
+            ExportConnections g = group != null ? group : new ExportConnections();
+            if (!g.draining() && g.size() < maxPerExport) {
+                g.add(channel);
+                entered[0] = g;
+            }
+            return g;
+        });
+        return entered[0];
+    }
+
+    /** The connections on {@code store}, or null if none ever entered the transmission phase on it. */
+    public ExportConnections of(BlockStore store) {
+        return byStore.get(store);
+    }
+
+    /** Forgets a store once its export is gone and its connections closed. */
+    public void forget(BlockStore store) {
+        byStore.remove(store);
+    }
+
+    /** Applies {@code limits.max-connections} and {@code limits.max-connections-per-export}; open connections stay. */
+    public void limits(int maxTotal, int maxPerExport) {
+        this.maxConnections = maxTotal;
+        this.maxPerExport = maxPerExport;
+    }
+
+    void handshakeFailed(HandshakeFailure reason) {
+        handshakeFailures.incrementAndGet(reason.ordinal());
+    }
+
+    /** Handshakes that ended in a closed connection for {@code reason}, since start. */
+    public long handshakeFailures(HandshakeFailure reason) {
+        return handshakeFailures.get(reason.ordinal());
     }
 
     void requestStarted() {

@@ -71,7 +71,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         connections.add(ctx.channel());
         ctx.writeAndFlush(new ServerGreeting(HANDSHAKE_FLAGS));
         if (timeoutMillis > 0) {
-            timeout = ctx.executor().schedule(() -> fail(ctx, "no transmission phase within " + timeoutMillis + " ms"),
+            timeout = ctx.executor().schedule(() -> fail(ctx, HandshakeFailure.TIMEOUT,
+                    "no transmission phase within " + timeoutMillis + " ms"),
                     timeoutMillis, TimeUnit.MILLISECONDS);
         }
         super.channelActive(ctx);
@@ -95,7 +96,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private void clientFlags(ChannelHandlerContext ctx, ClientFlags flags) {
         int unexpected = flags.unexpected(HANDSHAKE_FLAGS);
         if (unexpected != 0) {
-            fail(ctx, "unknown client flags 0x" + Integer.toHexString(unexpected));
+            fail(ctx, HandshakeFailure.UNKNOWN_CLIENT_FLAGS, "unknown client flags 0x" + Integer.toHexString(unexpected));
             return;
         }
         flagsReceived = true;
@@ -105,12 +106,13 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private void option(ChannelHandlerContext ctx, OptionRequest req) {
         int option = req.option();
         if (!flagsReceived) {
-            fail(ctx, "option before client flags");
+            fail(ctx, HandshakeFailure.PROTOCOL_ERROR, "option before client flags");
             return;
         }
         if (req.oversized()) {
             if (option == Nbd.NBD_OPT_EXPORT_NAME) {
-                fail(ctx, "NBD_OPT_EXPORT_NAME with " + req.declaredLength() + " bytes of name");
+                fail(ctx, HandshakeFailure.PROTOCOL_ERROR, "NBD_OPT_EXPORT_NAME with " + req.declaredLength()
+                        + " bytes of name");
             } else {
                 error(ctx, option, Nbd.NBD_REP_ERR_TOO_BIG, "option data of " + req.declaredLength() + " bytes is too large");
             }
@@ -167,11 +169,18 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         Export export = exports.find(name);
         if (export == null || !allowed(export)) {
             // NBD_OPT_EXPORT_NAME has no error reply: the spec leaves only a hard disconnect.
-            fail(ctx, "NBD_OPT_EXPORT_NAME for " + (export == null ? "unknown" : "forbidden") + " export '" + name + "'");
+            fail(ctx, export == null ? HandshakeFailure.UNKNOWN_EXPORT : HandshakeFailure.FORBIDDEN_EXPORT,
+                    "NBD_OPT_EXPORT_NAME for " + (export == null ? "unknown" : "forbidden") + " export '" + name + "'");
+            return;
+        }
+        ExportConnections entered = connections.enter(export.store(), ctx.channel());
+        if (entered == null) {
+            fail(ctx, HandshakeFailure.EXPORT_CONNECTION_LIMIT, "NBD_OPT_EXPORT_NAME for export '" + name
+                    + "', which takes no more connections");
             return;
         }
         ctx.write(new ExportNameReply(export.size(), export.transmissionFlags(structuredReplies), !noZeroes));
-        enterTransmission(ctx, export, name);
+        enterTransmission(ctx, export, name, entered);
     }
 
     private void list(ChannelHandlerContext ctx, ByteBuf data) {
@@ -200,6 +209,15 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "export '" + go.exportName() + "' does not allow " + tcpClient);
             return;
         }
+        ExportConnections entered = null;
+        if (option == Nbd.NBD_OPT_GO) {
+            // Taken before any reply is written, so a refusal is still a clean option error.
+            entered = connections.enter(export.store(), ctx.channel());
+            if (entered == null) {
+                error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "export '" + go.exportName() + "' takes no more connections");
+                return;
+            }
+        }
         ByteBufAllocator alloc = ctx.alloc();
         ctx.write(info(option, OptionReplies.infoExport(alloc, export.size(), export.transmissionFlags(structuredReplies))));
         if (go.requested(Nbd.NBD_INFO_NAME)) {
@@ -218,7 +236,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             return;
         }
         ctx.write(ack(option));
-        enterTransmission(ctx, export, go.exportName());
+        enterTransmission(ctx, export, go.exportName(), entered);
     }
 
     private void metaContext(ChannelHandlerContext ctx, int option, ByteBuf data) throws InvalidOptionException {
@@ -247,11 +265,12 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ctx.writeAndFlush(ack(option));
     }
 
-    private void enterTransmission(ChannelHandlerContext ctx, Export export, String requestedName) {
+    private void enterTransmission(ChannelHandlerContext ctx, Export export, String requestedName,
+                                   ExportConnections exportConnections) {
         cancelTimeout();
         // The context applies only if it was selected for the name used to enter transmission.
         int contextId = requestedName.equals(allocationContextExport) ? ALLOCATION_CONTEXT_ID : Session.NO_CONTEXT;
-        Session session = new Session(export, structuredReplies, contextId, peer);
+        Session session = new Session(export, structuredReplies, contextId, peer, exportConnections);
         ctx.channel().attr(ConnectionLog.EXPORT).set(export.name());
         LOG.debug("{}: transmission on export {} (structured replies: {})", peer, export.name(), structuredReplies);
         // Order matters: the new handler must be in place before the decoder hands over the
@@ -277,8 +296,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ctx.writeAndFlush(new OptionReply(option, type, Unpooled.copiedBuffer(message, StandardCharsets.UTF_8)));
     }
 
-    private void fail(ChannelHandlerContext ctx, String reason) {
+    private void fail(ChannelHandlerContext ctx, HandshakeFailure failure, String reason) {
         LOG.warn("handshake failure: peer={} reason={}", peer, reason);
+        connections.handshakeFailed(failure);
         cancelTimeout();
         ctx.close();
     }
@@ -294,9 +314,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof DecoderException) {
             Throwable reason = cause.getCause() != null ? cause.getCause() : cause;
-            fail(ctx, String.valueOf(reason.getMessage()));
+            fail(ctx, HandshakeFailure.PROTOCOL_ERROR, String.valueOf(reason.getMessage()));
         } else if (cause instanceof IOException) {
-            fail(ctx, "I/O error: " + cause.getMessage());
+            fail(ctx, HandshakeFailure.IO_ERROR, "I/O error: " + cause.getMessage());
         } else {
             LOG.error("handshake with {} failed", peer, cause);
             ctx.close();

@@ -2,12 +2,17 @@ package org.bufcached.daemon.net;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -17,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.ExportRegistry;
 import org.bufcached.protocol.server.HandshakeDecoder;
 import org.bufcached.protocol.server.HandshakeEncoder;
@@ -38,7 +44,9 @@ public final class NbdServer implements AutoCloseable {
     private final ExportRegistry exports;
     private final Connections connections;
     private final RequestObserver observer;
-    private final long handshakeTimeoutMillis;
+    private volatile long handshakeTimeoutMillis;
+    /** {@code limits.idle-timeout}; 0 leaves idle connections open. */
+    private volatile long idleTimeoutMillis;
     private final List<Channel> listeners = new ArrayList<>();
     private final List<Path> socketFiles = new ArrayList<>();
 
@@ -50,6 +58,12 @@ public final class NbdServer implements AutoCloseable {
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
         this.boss = transport.newGroup(1, new DefaultThreadFactory("nbd-accept", true));
         this.workers = transport.newGroup(eventLoops, new DefaultThreadFactory("nbd-loop", true));
+    }
+
+    /** Applies new timeouts to connections accepted from now on. */
+    public void timeouts(long handshakeTimeoutMillis, long idleTimeoutMillis) {
+        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+        this.idleTimeoutMillis = idleTimeoutMillis;
     }
 
     public EventLoopGroup eventLoops() {
@@ -79,15 +93,46 @@ public final class NbdServer implements AutoCloseable {
         return bound;
     }
 
-    private SocketAddress bind(Class<? extends io.netty.channel.ServerChannel> channelClass, SocketAddress address,
-                               String what) throws IOException {
-        ServerBootstrap b = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(channelClass)
-                .childHandler(new Initializer());
-        if (address instanceof InetSocketAddress) {
+    /**
+     * Serves an already listening TCP socket inherited from systemd (socket
+     * activation) instead of binding one.
+     */
+    public SocketAddress adoptTcp(int fd) throws IOException {
+        transport.requireEpoll("socket activation");
+        return adopt(new EpollServerSocketChannel(fd), true, "inherited tcp socket (fd " + fd + ")");
+    }
+
+    /** Serves an already listening Unix domain socket inherited from systemd; its file is systemd's to remove. */
+    public SocketAddress adoptUnix(int fd) throws IOException {
+        transport.requireEpoll("socket activation");
+        return adopt(new EpollServerDomainSocketChannel(fd), false, "inherited unix socket (fd " + fd + ")");
+    }
+
+    private SocketAddress adopt(ServerChannel channel, boolean tcp, String what) throws IOException {
+        ServerBootstrap b = bootstrap(tcp).channelFactory((ChannelFactory<ServerChannel>) () -> channel);
+        try {
+            // Registering an already listening channel starts accepting; there is nothing to bind.
+            Channel ch = b.register().syncUninterruptibly().channel();
+            listeners.add(ch);
+            LOG.info("listening on {} {} ({})", what, ch.localAddress(), transport.name());
+            return ch.localAddress();
+        } catch (Exception e) {
+            channel.unsafe().closeForcibly();
+            throw new IOException("cannot serve " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private ServerBootstrap bootstrap(boolean tcp) {
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers).childHandler(new Initializer());
+        if (tcp) {
             b.option(ChannelOption.SO_REUSEADDR, true).childOption(ChannelOption.TCP_NODELAY, true);
         }
+        return b;
+    }
+
+    private SocketAddress bind(Class<? extends ServerChannel> channelClass, SocketAddress address,
+                               String what) throws IOException {
+        ServerBootstrap b = bootstrap(address instanceof InetSocketAddress).channel(channelClass);
         try {
             Channel ch = b.bind(address).syncUninterruptibly().channel();
             listeners.add(ch);
@@ -117,8 +162,8 @@ public final class NbdServer implements AutoCloseable {
     @Override
     public void close() {
         stopAccepting();
-        boss.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
-        workers.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     private final class Initializer extends ChannelInitializer<Channel> {
@@ -127,8 +172,18 @@ public final class NbdServer implements AutoCloseable {
             SocketAddress remote = ch.remoteAddress();
             InetAddress tcpClient = remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress() : null;
             String peer = tcpClient != null ? remote.toString() : "unix:" + ch.localAddress();
+            if (!connections.admitsAnother()) {
+                LOG.warn("handshake failure: peer={} reason=connection limit of {} reached", peer, connections.open());
+                connections.handshakeFailed(HandshakeFailure.TOO_MANY_CONNECTIONS);
+                ch.close();
+                return;
+            }
             ChannelPipeline p = ch.pipeline();
             p.addLast("log", new ConnectionLog(peer));
+            long idle = idleTimeoutMillis;
+            if (idle > 0) {
+                p.addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+            }
             p.addLast("flush", new FlushConsolidationHandler(256, true));
             p.addLast("encoder", HandshakeEncoder.INSTANCE);
             p.addLast("decoder", new HandshakeDecoder(MAX_OPTION_DATA));

@@ -26,6 +26,7 @@ final class RequestValidator {
     static final Rejection FLUSH_NOT_ZERO = new Rejection(NbdError.EINVAL, "flush with nonzero offset or length");
     static final Rejection NO_CONTEXT = new Rejection(NbdError.EINVAL, "no metadata context was negotiated");
     static final Rejection SHUTDOWN = new Rejection(NbdError.ESHUTDOWN, "server is shutting down");
+    static final Rejection EXPORT_REMOVED = new Rejection(NbdError.ESHUTDOWN, "export is being removed");
 
     private static final int FUA = Nbd.NBD_CMD_FLAG_FUA;
 

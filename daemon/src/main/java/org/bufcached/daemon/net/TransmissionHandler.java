@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import org.bufcached.daemon.export.BlockStore;
 import org.bufcached.daemon.export.Export;
@@ -35,6 +36,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private final Connections connections;
     private final RequestObserver observer;
     private final BlockStore store;
+    private final ExportConnections exportConnections;
     private final ByteBufAllocator alloc;
     private ChannelHandlerContext ctx;
     private int inFlight;
@@ -45,6 +47,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         this.connections = connections;
         this.observer = observer;
         this.store = session.export().store();
+        this.exportConnections = session.exportConnections();
         this.alloc = ByteBufAllocator.DEFAULT;
     }
 
@@ -66,8 +69,9 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             }
             Exchange x = Exchange.of(this, ctx.executor(), r);
             requestStarted();
-            RequestValidator.Rejection rejection = connections.shuttingDown()
-                    ? RequestValidator.SHUTDOWN : RequestValidator.check(r, session);
+            RequestValidator.Rejection rejection = connections.shuttingDown() ? RequestValidator.SHUTDOWN
+                    : exportConnections.draining() ? RequestValidator.EXPORT_REMOVED
+                    : RequestValidator.check(r, session);
             if (rejection != null) {
                 x.failed(rejection.error(), rejection.message());
             } else {
@@ -171,6 +175,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private void requestStarted() {
         inFlight++;
         connections.requestStarted();
+        exportConnections.requestStarted();
         if (inFlight == MAX_IN_FLIGHT) {
             ctx.channel().config().setAutoRead(false);
         }
@@ -179,6 +184,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private void requestFinished() {
         inFlight--;
         connections.requestFinished();
+        exportConnections.requestFinished();
         if (inFlight == MAX_IN_FLIGHT / 2 && !disconnecting) {
             ctx.channel().config().setAutoRead(true);
         }
@@ -198,6 +204,17 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     Export export() {
         return session.export();
+    }
+
+    /** {@code limits.idle-timeout}: a connection with nothing in flight and no traffic for that long is closed. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent && inFlight == 0) {
+            LOG.info("closing idle connection: peer={} export={}", session.peer(), session.export().name());
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

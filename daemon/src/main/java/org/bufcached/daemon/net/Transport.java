@@ -30,11 +30,16 @@ public final class Transport {
     }
 
     public Class<? extends ServerChannel> unixServerChannel() {
+        requireEpoll("Unix domain sockets");
+        return EpollServerDomainSocketChannel.class;
+    }
+
+    /** Fails with a message naming {@code feature} unless the epoll transport loaded. */
+    public void requireEpoll(String feature) {
         if (!epoll) {
-            throw new IllegalStateException("Unix domain sockets need the epoll transport, which did not load: "
+            throw new IllegalStateException("the epoll transport, needed for " + feature + ", did not load: "
                     + Epoll.unavailabilityCause());
         }
-        return EpollServerDomainSocketChannel.class;
     }
 
     public String name() {

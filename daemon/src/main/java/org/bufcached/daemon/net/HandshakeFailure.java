@@ -1,0 +1,28 @@
+package org.bufcached.daemon.net;
+
+/**
+ * Why a handshake ended with the connection closed, as counted in the
+ * {@code bufcached_handshake_failures_total{reason}} metric. Each has a log line
+ * with the details; the reason only groups them.
+ */
+public enum HandshakeFailure {
+    /** Bad magic, truncated or malformed messages, options before client flags. */
+    PROTOCOL_ERROR,
+    UNKNOWN_CLIENT_FLAGS,
+    /** No transmission phase within the handshake timeout. */
+    TIMEOUT,
+    /** NBD_OPT_EXPORT_NAME for a name that does not exist: no error reply exists, only a disconnect. */
+    UNKNOWN_EXPORT,
+    /** NBD_OPT_EXPORT_NAME for an export whose allow list excludes the client. */
+    FORBIDDEN_EXPORT,
+    /** Refused at accept: {@code limits.max-connections} connections were open. */
+    TOO_MANY_CONNECTIONS,
+    /** NBD_OPT_EXPORT_NAME for an export at {@code limits.max-connections-per-export}. */
+    EXPORT_CONNECTION_LIMIT,
+    IO_ERROR;
+
+    /** The metric label: lower-case, as Prometheus label values usually are. */
+    public String label() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

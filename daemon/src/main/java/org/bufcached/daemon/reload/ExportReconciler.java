@@ -1,0 +1,94 @@
+package org.bufcached.daemon.reload;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.bufcached.config.BufcachedConfig;
+import org.bufcached.config.ConfigDiff;
+import org.bufcached.config.ExportConfig;
+import org.bufcached.daemon.export.Export;
+import org.bufcached.daemon.export.ExportOpener;
+import org.bufcached.daemon.export.ExportRegistry;
+import org.bufcached.daemon.net.Connections;
+
+/**
+ * Brings the export registry in line with a reloaded configuration: added
+ * exports appear for new connections, removed ones are drained and closed,
+ * replaced ones (new file, size, block sizes...) are both, and exports whose
+ * live settings changed (allow lists) keep their store under the new settings.
+ */
+public final class ExportReconciler {
+    private final ExportRegistry exports;
+    private final Connections connections;
+    private final ExportOpener opener;
+    /** Drops a removed export's request meters. */
+    private final Consumer<String> forgetMeters;
+
+    public ExportReconciler(ExportRegistry exports, Connections connections, ExportOpener opener,
+                            Consumer<String> forgetMeters) {
+        this.exports = exports;
+        this.connections = connections;
+        this.opener = opener;
+        this.forgetMeters = forgetMeters;
+    }
+
+    /**
+     * Applies the export changes of {@code diff}; returns once removed exports
+     * are drained and closed.
+     *
+     * @throws IOException when a new export cannot be opened; then nothing has changed
+     */
+    public void apply(ConfigDiff diff, BufcachedConfig loaded) throws IOException {
+        Map<String, Export> opened = openNew(diff);
+        List<Export> retired = new ArrayList<>();
+        for (ConfigDiff.ExportChange change : diff.exportsChanged()) {
+            retired.add(swap(opened.get(change.after().name())));
+        }
+        for (ExportConfig removed : diff.exportsRemoved()) {
+            retired.add(exports.remove(removed.name()));
+            forgetMeters.accept(removed.name());
+        }
+        for (ExportConfig added : diff.exportsAdded()) {
+            exports.add(opened.get(added.name()));
+        }
+        for (Export export : exports.snapshot()) {
+            // What is left to differ are live settings: same store, new configuration.
+            loaded.export(export.name()).filter(config -> !config.equals(export.config()))
+                    .ifPresent(config -> swap(new Export(config, export.store())));
+        }
+        // Refuse new requests on all of them first, so their drains overlap.
+        List<ExportDrain> drains = new ArrayList<>();
+        for (Export export : retired) {
+            drains.add(ExportDrain.begin(export, connections));
+        }
+        for (ExportDrain drain : drains) {
+            drain.finish();
+        }
+    }
+
+    /** Opens every added and replacing export before anything changes, so one that fails leaves all as it was. */
+    private Map<String, Export> openNew(ConfigDiff diff) throws IOException {
+        List<ExportConfig> wanted = new ArrayList<>(diff.exportsAdded());
+        diff.exportsChanged().forEach(change -> wanted.add(change.after()));
+        Map<String, Export> opened = new LinkedHashMap<>();
+        try {
+            for (ExportConfig config : wanted) {
+                opened.put(config.name(), opener.open(config));
+            }
+        } catch (IOException | RuntimeException e) {
+            opened.values().forEach(export -> export.store().close());
+            throw new IOException("cannot open export: " + e.getMessage(), e);
+        }
+        return opened;
+    }
+
+    /** Puts {@code replacement} in place of the export of the same name; returns the one it replaced. */
+    private Export swap(Export replacement) {
+        Export old = exports.remove(replacement.name());
+        exports.add(replacement);
+        return old;
+    }
+}

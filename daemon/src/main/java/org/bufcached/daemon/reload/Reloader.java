@@ -1,0 +1,85 @@
+package org.bufcached.daemon.reload;
+
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.bufcached.config.BufcachedConfig;
+import org.bufcached.config.ConfigDiff;
+import org.bufcached.config.ConfigException;
+import org.bufcached.config.ConfigProblem;
+import org.bufcached.daemon.systemd.Notifier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * SIGHUP: re-reads the configuration and applies what changed. Runs on a thread
+ * of its own, never on the signal thread or an event loop, because draining a
+ * removed export waits for its requests and its flush. A configuration that does
+ * not validate, or a new export that cannot be opened, changes nothing.
+ */
+public final class Reloader implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Reloader.class);
+
+    /** How one reload ended. */
+    public enum Outcome { UNCHANGED, APPLIED, REJECTED }
+
+    private final ConfigSource source;
+    private final ReloadTarget target;
+    private final Notifier notifier;
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(new DefaultThreadFactory("bufcached-reload", true));
+
+    public Reloader(ConfigSource source, ReloadTarget target, Notifier notifier) {
+        this.source = source;
+        this.target = target;
+        this.notifier = notifier;
+    }
+
+    /** Queues a reload; returns at once (safe on the signal thread). Reloads run one at a time, in order. */
+    public void request() {
+        thread.execute(this::reload);
+    }
+
+    /** Reloads now, on the calling thread. */
+    public synchronized Outcome reload() {
+        LOG.info("reload: reading the configuration");
+        notifier.reloading("reloading configuration");
+        Outcome outcome = load();
+        notifier.ready(outcome == Outcome.REJECTED ? "reload failed, configuration unchanged; " + target.status()
+                : target.status());
+        return outcome;
+    }
+
+    private Outcome load() {
+        BufcachedConfig loaded;
+        try {
+            loaded = source.load();
+        } catch (ConfigException e) {
+            for (ConfigProblem problem : e.problems()) {
+                LOG.error("reload rejected: {}", problem);
+            }
+            return Outcome.REJECTED;
+        } catch (IllegalArgumentException e) {
+            LOG.error("reload rejected: {}", e.getMessage());
+            return Outcome.REJECTED;
+        }
+        ConfigDiff diff = ConfigDiff.between(target.running(), loaded);
+        if (diff.isEmpty()) {
+            LOG.info("reload: configuration unchanged");
+            return Outcome.UNCHANGED;
+        }
+        try {
+            target.apply(diff, loaded);
+        } catch (IOException e) {
+            LOG.error("reload rejected, nothing changed: {}", e.getMessage());
+            return Outcome.REJECTED;
+        }
+        ReloadLog.applied(diff);
+        return Outcome.APPLIED;
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+    }
+}

@@ -1,0 +1,77 @@
+package org.bufcached.daemon.systemd;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.byref.IntByReference;
+
+/**
+ * The sockets systemd passed by socket activation, as {@code sd_listen_fds(3)}
+ * defines them: {@code LISTEN_FDS} descriptors from 3 up, meant for us only if
+ * {@code LISTEN_PID} is our pid, named by {@code LISTEN_FDNAMES}
+ * (colon-separated). The kind of each is read from the socket itself, so the
+ * socket unit needs no naming convention.
+ */
+public final class ListenFds {
+    /** {@code SD_LISTEN_FDS_START}. */
+    static final int FIRST_FD = 3;
+    private static final int AF_UNIX = 1;
+    private static final int AF_INET = 2;
+    private static final int AF_INET6 = 10;
+    /** {@code sizeof(struct sockaddr_storage)}. */
+    private static final int SOCKADDR_STORAGE = 128;
+
+    private ListenFds() {
+    }
+
+    /**
+     * The inherited sockets; empty when the environment passes none or they are
+     * meant for another process (a parent that did not clear the variables).
+     *
+     * @throws IllegalStateException when a descriptor is not a TCP or Unix socket
+     */
+    public static List<InheritedSocket> fromEnvironment(Map<String, String> env, long pid) {
+        String listenPid = env.get("LISTEN_PID");
+        String listenFds = env.get("LISTEN_FDS");
+        if (listenPid == null || listenFds == null || !listenPid.strip().equals(Long.toString(pid))) {
+            return List.of();
+        }
+        int count = Integer.parseInt(listenFds.strip());
+        String[] names = env.getOrDefault("LISTEN_FDNAMES", "").split(":", -1);
+        List<InheritedSocket> sockets = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int fd = FIRST_FD + i;
+            String name = i < names.length && !names[i].isEmpty() ? names[i] : "unknown";
+            sockets.add(new InheritedSocket(fd, name, isUnix(fd, name)));
+        }
+        return sockets;
+    }
+
+    private static boolean isUnix(int fd, String name) {
+        byte[] address = new byte[SOCKADDR_STORAGE];
+        IntByReference length = new IntByReference(address.length);
+        if (Native.CALLS.getsockname(fd, address, length) != 0) {
+            throw new IllegalStateException("inherited descriptor " + fd + " (" + name + ") is not a socket");
+        }
+        // sa_family is the first field of every sockaddr, a native-endian 16-bit value.
+        int family = ByteBuffer.wrap(address).order(ByteOrder.nativeOrder()).getShort(0);
+        switch (family) {
+            case AF_UNIX:
+                return true;
+            case AF_INET:
+            case AF_INET6:
+                return false;
+            default:
+                throw new IllegalStateException("inherited socket " + fd + " (" + name + ") has address family "
+                        + family + "; only TCP and Unix sockets are served");
+        }
+    }
+
+    /** Loaded on first use, so a process without socket activation never loads the binding. */
+    private static final class Native {
+        static final SocketCalls CALLS = LibraryLoader.create(SocketCalls.class).load("c");
+    }
+}
