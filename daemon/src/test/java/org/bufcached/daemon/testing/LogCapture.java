@@ -1,0 +1,42 @@
+package org.bufcached.daemon.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.util.List;
+import org.slf4j.LoggerFactory;
+
+/** Collects what one logger writes while a test runs. */
+public final class LogCapture implements AutoCloseable {
+    private final Logger logger;
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+    public LogCapture(Class<?> source) {
+        this.logger = (Logger) LoggerFactory.getLogger(source);
+        appender.start();
+        logger.addAppender(appender);
+    }
+
+    public List<String> messages() {
+        synchronized (appender.list) {
+            return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
+    /** Waits a little for a line containing {@code text}: the daemon logs on its own threads. */
+    public void assertLogged(String text) throws InterruptedException {
+        long deadline = System.nanoTime() + RawClient.TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline && messages().stream().noneMatch(m -> m.contains(text))) {
+            Thread.sleep(10);
+        }
+        assertThat(messages()).as("log lines of %s", logger.getName()).anyMatch(m -> m.contains(text));
+    }
+
+    @Override
+    public void close() {
+        logger.detachAppender(appender);
+        appender.stop();
+    }
+}
