@@ -105,7 +105,8 @@ public final class NbdServer implements AutoCloseable {
     /** Serves an already listening Unix domain socket inherited from systemd; its file is systemd's to remove. */
     public SocketAddress adoptUnix(int fd) throws IOException {
         transport.requireEpoll("socket activation");
-        return adopt(new EpollServerDomainSocketChannel(fd), false, "inherited unix socket (fd " + fd + ")");
+        // Only this constructor marks the channel active: the one without the flag leaves it never accepting.
+        return adopt(new EpollServerDomainSocketChannel(fd, true), false, "inherited unix socket (fd " + fd + ")");
     }
 
     private SocketAddress adopt(ServerChannel channel, boolean tcp, String what) throws IOException {
@@ -114,7 +115,9 @@ public final class NbdServer implements AutoCloseable {
             // Registering an already listening channel starts accepting; there is nothing to bind.
             Channel ch = b.register().syncUninterruptibly().channel();
             listeners.add(ch);
-            LOG.info("listening on {} {} ({})", what, ch.localAddress(), transport.name());
+            // A Unix socket made elsewhere has no address Netty can report; the TCP one does.
+            LOG.info("listening on {}{} ({})", what, ch.localAddress() == null ? "" : " " + ch.localAddress(),
+                    transport.name());
             return ch.localAddress();
         } catch (Exception e) {
             channel.unsafe().closeForcibly();

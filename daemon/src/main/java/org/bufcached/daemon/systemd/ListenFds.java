@@ -50,7 +50,7 @@ public final class ListenFds {
         return sockets;
     }
 
-    private static boolean isUnix(int fd, String name) {
+    static boolean isUnix(int fd, String name) {
         byte[] address = new byte[SOCKADDR_STORAGE];
         IntByReference length = new IntByReference(address.length);
         if (Native.CALLS.getsockname(fd, address, length) != 0) {
