@@ -17,13 +17,14 @@ package org.bufcached.config;
  * lorunningspace  = 2/3 hirunningspace
  * </pre>
  *
- * With the default 256MiB cache of 64KiB buffers that gives a 255.4MiB
- * hibufspace, 223.5MiB lobufspace, 127.7MiB hidirtybufspace and a just under 16MiB
- * hirunningspace.
+ * With the default 1GiB cache of 64KiB buffers that gives a 1023.4MiB
+ * hibufspace, 959.4MiB lobufspace, 511.7MiB hidirtybufspace and a just under 64MiB
+ * hirunningspace. The cache holds buffer headers only (the data is in the page
+ * cache), so a large default costs a few megabytes of heap.
  */
 final class Bufinit {
     static final long MIB = 1024 * 1024;
-    static final long SIZE = 256 * MIB;
+    static final long SIZE = 1024 * MIB;
     static final long BUFFER_SIZE = 64 * 1024;
     static final int FLUSHPERQUEUE = 64;
     static final long CLUSTER_LIMIT = MIB;

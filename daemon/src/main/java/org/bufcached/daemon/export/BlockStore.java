@@ -9,8 +9,7 @@ import io.netty.buffer.ByteBuf;
  * thread (an event loop); slow work goes to an I/O worker and the callback reports
  * the outcome.
  *
- * <p>Two implementations: {@code DirectFileStore} does positioned I/O on the file,
- * and the buffer cache serves the same calls from mapped buffers.
+ * <p>The buffer cache's {@code CachedStore} implements it over mapped buffers.
  */
 public interface BlockStore extends AutoCloseable {
 

@@ -9,7 +9,10 @@ import org.bufcached.protocol.Nbd;
  * descriptors, keeping to what the wire allows: at least one descriptor, each
  * length nonzero and below 2^32.
  */
-final class Descriptors {
+public final class Descriptors {
+    /** Longest extent one descriptor can carry: under 2^32, a multiple of 4 KiB. */
+    static final long MAX_DESCRIPTOR_LENGTH = 0xFFFF_F000L;
+
     private Descriptors() {
     }
 
@@ -17,18 +20,18 @@ final class Descriptors {
      * {@code remaining} is the export's size past the request's offset: when the
      * file lists no extent (it is shorter than the export), the rest reads as a hole.
      */
-    static ByteBuf encode(ByteBufAllocator alloc, long[] extents, long remaining) {
+    public static ByteBuf encode(ByteBufAllocator alloc, long[] extents, long remaining) {
         int count = extents.length / 2;
         ByteBuf out = alloc.buffer(8 * Math.max(count, 1));
         if (count == 0) {
-            long length = Math.min(Math.max(remaining, 1), DirectFileStore.MAX_DESCRIPTOR_LENGTH);
+            long length = Math.min(Math.max(remaining, 1), MAX_DESCRIPTOR_LENGTH);
             return out.writeInt((int) length).writeInt(Nbd.NBD_STATE_HOLE | Nbd.NBD_STATE_ZERO);
         }
         for (int i = 0; i < count; i++) {
             long length = extents[2 * i];
-            if (length > DirectFileStore.MAX_DESCRIPTOR_LENGTH) {
+            if (length > MAX_DESCRIPTOR_LENGTH) {
                 // A shorter answer is allowed; the client asks again from where it ends.
-                out.writeInt((int) DirectFileStore.MAX_DESCRIPTOR_LENGTH).writeInt((int) extents[2 * i + 1]);
+                out.writeInt((int) MAX_DESCRIPTOR_LENGTH).writeInt((int) extents[2 * i + 1]);
                 break;
             }
             out.writeInt((int) length).writeInt((int) extents[2 * i + 1]);

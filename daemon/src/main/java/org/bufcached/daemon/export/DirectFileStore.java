@@ -15,8 +15,6 @@ import org.bufcached.protocol.NbdError;
  * ask for no caching.
  */
 public final class DirectFileStore implements BlockStore {
-    /** Longest extent one descriptor can carry: under 2^32, a multiple of 4 KiB. */
-    static final long MAX_DESCRIPTOR_LENGTH = 0xFFFF_F000L;
     private static final int ZERO_CHUNK = 1 << 20;
 
     private final BackingFile file;

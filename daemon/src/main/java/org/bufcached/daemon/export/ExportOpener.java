@@ -4,18 +4,24 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.bufcached.config.ExportConfig;
+import org.bufcached.config.FlushClass;
+import org.bufcached.daemon.cache.BufCache;
+import org.bufcached.daemon.cache.CachedStore;
 import org.bufcached.daemon.store.BackingFile;
 import org.bufcached.daemon.store.PosixException;
 
 /**
- * Opens the backing file of an export as its configuration says: created or
- * extended sparsely when a size is given, read-only when asked.
+ * Opens the backing file of an export as its configuration says (created or
+ * extended sparsely when a size is given, read-only when asked) and serves it
+ * through the buffer cache.
  */
 public final class ExportOpener {
     private final IoWorkers workers;
+    private final BufCache cache;
 
-    public ExportOpener(IoWorkers workers) {
+    public ExportOpener(IoWorkers workers, BufCache cache) {
         this.workers = workers;
+        this.cache = cache;
     }
 
     public Export open(ExportConfig config) throws IOException {
@@ -30,8 +36,13 @@ public final class ExportOpener {
             file = BackingFile.open(path, config.readonly());
         }
         try {
-            return new Export(config, new DirectFileStore(file, workers));
-        } catch (PosixException e) {
+            if (file.size() == 0) {
+                throw new IOException("export " + config.name() + ": " + path + " is empty; give it a size");
+            }
+            boolean heavy = config.flushClass() == FlushClass.HEAVY;
+            return new Export(config, new CachedStore(cache, cache.attach(config.name(), file, heavy),
+                    workers.executor()));
+        } catch (PosixException | RuntimeException e) {
             file.close();
             throw e;
         }

@@ -90,9 +90,21 @@ public final class MappedWindow {
      * holds the reference (a held buffer of the cache) that keeps the window mapped.
      */
     public ByteBuf byteBuf(long offsetInWindow, int length) {
-        checkRange(offsetInWindow, length);
-        ByteBuffer memory = MEMORY.newDirectByteBuffer(address + offsetInWindow, length);
+        ByteBuffer memory = byteBuffer(offsetInWindow, length);
         return Unpooled.wrappedBuffer(readOnly() ? memory.asReadOnlyBuffer() : memory);
+    }
+
+    /**
+     * The window's memory at {@code [offsetInWindow, offsetInWindow + length)} as a
+     * direct {@link ByteBuffer}, without a copy, for code that wraps it itself and
+     * only reads through it (Netty refuses read-only buffers where it wraps memory
+     * for a socket). On a read-only file the pages are mapped PROT_READ: a write
+     * through this buffer would crash the JVM. The same rules as {@link #byteBuf}
+     * apply.
+     */
+    public ByteBuffer byteBuffer(long offsetInWindow, int length) {
+        checkRange(offsetInWindow, length);
+        return MEMORY.newDirectByteBuffer(address + offsetInWindow, length);
     }
 
     /** Starts reading the range's pages in the background (read-ahead, CACHE). */

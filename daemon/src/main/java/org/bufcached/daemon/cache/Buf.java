@@ -1,0 +1,209 @@
+package org.bufcached.daemon.cache;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A buffer header ({@code struct buf}): one block of one export, mapped through a
+ * window of the backing file. The data never lives here; {@link #data()} is the
+ * address of the block inside the window.
+ *
+ * <p>Flags follow vfs_bio and are changed by whoever holds the buffer lock, except
+ * B_AGE, which getnewbuf sets under the queue lock; all changes are atomic.
+ * {@link #refs} (b_refs) keeps a buffer from being reused without locking it:
+ * findblk takes one while it looks, a READ reply holds one until the socket has
+ * sent the data.
+ */
+public final class Buf {
+    public static final int B_DELWRI = 1 << 0;
+    public static final int B_CACHE = 1 << 1;
+    public static final int B_INVAL = 1 << 2;
+    public static final int B_AGE = 1 << 3;
+    public static final int B_HEAVY = 1 << 4;
+    public static final int B_KVABIO = 1 << 5;
+    public static final int B_RELBUF = 1 << 6;
+    public static final int B_NOCACHE = 1 << 7;
+    public static final int B_LOCKED = 1 << 8;
+    public static final int B_MARKER = 1 << 9;
+    public static final int B_ERROR = 1 << 10;
+    public static final int B_DEFERRED = 1 << 11;
+    /** Read ahead, not yet read: the first hit counts as a read-ahead hit (B_RAM). */
+    public static final int B_RAM = 1 << 12;
+
+    private static final VarHandle FLAGS;
+
+    static {
+        try {
+            FLAGS = MethodHandles.lookup().findVarHandle(Buf.class, "flags", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @SuppressWarnings("unused") // through FLAGS
+    private volatile int flags;
+    final AtomicInteger refs = new AtomicInteger();
+    final AtomicLong cpumask = new AtomicLong();
+    final BufLock lock = new BufLock();
+
+    // Identity, valid while associated (set under the lock, read after findblk's recheck).
+    volatile CachedFile file;
+    volatile long blkno = -1;
+    long loffset;
+    int size;
+    /** The window the block is mapped through; it stays referenced until the header is reused. */
+    Window windowRef;
+    long data;
+    /** Generation of the window mapping, checked by bkvasync. */
+    long mapgen;
+
+    // Queue linkage, guarded by the owning BufQueues' lock.
+    int qindex = BufQueues.NONE;
+    int qcpu;
+    Buf qprev;
+    Buf qnext;
+
+    /**
+     * Which pages of the block are known to be in memory (b_valid, one bit per
+     * page as buf(9) keeps one per DEV_BSIZE): a read of valid pages touches no
+     * cold page. B_CACHE is set when every page is valid.
+     */
+    volatile long valid;
+    /** Which pages were written and not yet written back (b_dirty bits); accounted in dirtybufspace. */
+    long dirty;
+
+    /** Write-back errors in a row, for the back-off of B_ERROR buffers. */
+    int errors;
+    long retryAfterNanos;
+
+    Buf(int qcpu) {
+        this.qcpu = qcpu;
+        FLAGS.setVolatile(this, B_INVAL);
+    }
+
+    /** A marker of a flusher's walk, never a real buffer. */
+    static Buf marker() {
+        Buf m = new Buf(0);
+        m.setFlags(B_MARKER);
+        return m;
+    }
+
+    public int flags() {
+        return (int) FLAGS.getVolatile(this);
+    }
+
+    public boolean isSet(int flag) {
+        return (flags() & flag) != 0;
+    }
+
+    void setFlags(int f) {
+        int old;
+        do {
+            old = flags();
+        } while (!FLAGS.compareAndSet(this, old, old | f));
+    }
+
+    void clearFlags(int f) {
+        int old;
+        do {
+            old = flags();
+        } while (!FLAGS.compareAndSet(this, old, old & ~f));
+    }
+
+    /** Replaces every flag, as getnewbuf does when it takes a buffer for reuse. */
+    void resetFlags(int f) {
+        FLAGS.setVolatile(this, f);
+    }
+
+    public int refs() {
+        return refs.get();
+    }
+
+    public long cpumask() {
+        return cpumask.get();
+    }
+
+    public CachedFile file() {
+        return file;
+    }
+
+    public long loffset() {
+        return loffset;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /** Address of the block's first byte in its window. */
+    long data() {
+        return data;
+    }
+
+    /** Offset of the block inside its window. */
+    long windowOffset() {
+        return loffset - windowRef.mapping().fileOffset();
+    }
+
+    @Override
+    public String toString() {
+        CachedFile f = file;
+        return "Buf[" + (f == null ? "-" : f.name()) + " @" + loffset + " +" + size + " flags=0x"
+                + Integer.toHexString(flags()) + " refs=" + refs.get() + " q=" + qindex + "/" + qcpu + "]";
+    }
+
+    /**
+     * The buffer lock (BUF_LOCK): exclusive, never waited for by a thread. A request
+     * that finds a buffer locked parks its continuation here and is resumed, on its
+     * own event loop, when the holder unlocks.
+     */
+    static final class BufLock {
+        private final AtomicInteger state = new AtomicInteger();
+        private ArrayDeque<Runnable> waiters;
+
+        boolean tryLock() {
+            return state.get() == 0 && state.compareAndSet(0, 1);
+        }
+
+        boolean isLocked() {
+            return state.get() != 0;
+        }
+
+        /**
+         * Parks {@code resume} until the next unlock; returns false, without parking,
+         * if the lock was free by the time the waiter was queued (the caller retries).
+         */
+        synchronized boolean park(Runnable resume) {
+            if (state.get() == 0) {
+                return false;
+            }
+            if (waiters == null) {
+                waiters = new ArrayDeque<>(2);
+            }
+            waiters.add(resume);
+            return true;
+        }
+
+        void unlock() {
+            state.set(0);
+            Runnable[] wake = drain();
+            for (Runnable r : wake) {
+                r.run();
+            }
+        }
+
+        private synchronized Runnable[] drain() {
+            if (waiters == null || waiters.isEmpty()) {
+                return NONE;
+            }
+            Runnable[] all = waiters.toArray(NONE);
+            waiters.clear();
+            return all;
+        }
+
+        private static final Runnable[] NONE = new Runnable[0];
+    }
+}

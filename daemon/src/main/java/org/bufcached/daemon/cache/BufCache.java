@@ -1,0 +1,633 @@
+package org.bufcached.daemon.cache;
+
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.bufcached.config.CacheConfig;
+import org.bufcached.daemon.store.BackingFile;
+import org.bufcached.daemon.store.PosixException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The buffer cache: vfs_bio's buffer lookup, allocation and release, in the seed's
+ * names. Buffers are headers over mapped windows of the backing files; the page
+ * cache holds the data, so a buffer's job is to say which blocks are valid
+ * (B_CACHE, paged in) and which were written and not yet written back (B_DELWRI).
+ *
+ * <p>Threads: event loops call getcacheblk, getblk, bqrelse and friends and never
+ * wait. Where the seed sleeps, these methods take a continuation and return
+ * without it: a request whose buffer is locked parks on the buffer lock; one that
+ * finds no buffer parks until buffer space returns. I/O workers and the flushers
+ * call the same methods.
+ */
+public final class BufCache implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BufCache.class);
+
+    // findblk flags.
+    static final int FINDBLK_TEST = 1;
+    static final int FINDBLK_NBLOCK = 2;
+    static final int FINDBLK_KVABIO = 4;
+
+    final BufSpace space;
+    final WorkerThreads threads = new WorkerThreads();
+    final Kvabio kvabio = new Kvabio(threads);
+    final KvaMap kva;
+    final BufQueues[] bufpcpu;
+    /** flushingbufs[cpu]: getnewbuf's lobufspace/hibufspace hysteresis, per queue set. */
+    private final boolean[] flushingbufs;
+    private final AtomicInteger nextCpu = new AtomicInteger();
+    private final FastThreadLocal<Integer> cpu = new FastThreadLocal<>() {
+        @Override
+        protected Integer initialValue() {
+            return Math.floorMod(nextCpu.getAndIncrement(), bufpcpu.length);
+        }
+    };
+    /** Bytes per bit of {@link Buf#valid}: a page, or more when a buffer has over 64 pages. */
+    final long validUnit;
+    final LongAdder readAheadHits = new LongAdder();
+    final LongAdder readAheadIssued = new LongAdder();
+    final LongAdder hits = new LongAdder();
+    final LongAdder misses = new LongAdder();
+
+    public BufCache(CacheConfig config, int queueSets) {
+        this.space = new BufSpace(config);
+        this.validUnit = Math.max(org.bufcached.daemon.store.Posix.pageSize(), config.bufferSize() / 64);
+        this.kva = new KvaMap(threads, config.windowSize(), config.maxMapped(), this::evictWindow);
+        this.bufpcpu = new BufQueues[queueSets];
+        this.flushingbufs = new boolean[queueSets];
+        for (int i = 0; i < queueSets; i++) {
+            bufpcpu[i] = new BufQueues(i);
+        }
+        // bufinit: every header starts empty, dealt round robin to the queue sets.
+        for (int n = 0; n < space.nbuf; n++) {
+            BufQueues pcpu = bufpcpu[n % queueSets];
+            pcpu.insertTail(BufQueues.EMPTY, new Buf(pcpu.cpu));
+        }
+        LOG.info("buffer cache: {} buffers of {} bytes in {} queue sets, window {} bytes, mapped budget {} bytes",
+                space.nbuf, space.bufferSize, queueSets, config.windowSize(), config.maxMapped());
+    }
+
+    public BufSpace space() {
+        return space;
+    }
+
+    public WorkerThreads threads() {
+        return threads;
+    }
+
+    public Kvabio kvabio() {
+        return kvabio;
+    }
+
+    public long bufferSize() {
+        return space.bufferSize;
+    }
+
+    /** The queue set of the calling thread: its own for an event loop, a fixed one for others. */
+    int mycpu() {
+        return cpu.get();
+    }
+
+    /** Makes the calling thread use queue set {@code index} (each event loop its own). */
+    public void bindCurrentThread(int index) {
+        cpu.set(Math.floorMod(index, bufpcpu.length));
+        threads.index();
+    }
+
+    /** Opens a backing file to the cache. */
+    public CachedFile attach(String name, BackingFile backing, boolean heavy) throws PosixException {
+        return new CachedFile(name, backing, backing.size(), heavy, kva);
+    }
+
+    // ---------------------------------------------------------------- lookup
+
+    /**
+     * findblk: the buffer of the block, or null. FINDBLK_TEST returns it held
+     * (bqhold), not locked; the caller drops the hold. Otherwise it is returned
+     * locked: FINDBLK_NBLOCK fails rather than wait (and every caller here passes
+     * it: nothing waits on a buffer lock in this method). Without FINDBLK_KVABIO the
+     * buffer is synchronized for every thread through bkvasync_all, the only way
+     * findblk clears B_KVABIO.
+     */
+    Buf findblk(CachedFile f, long blkno, int flags) {
+        for (;;) {
+            Buf bp = f.hash.lookupHold(blkno);
+            if (bp == null) {
+                return null;
+            }
+            if ((flags & FINDBLK_TEST) != 0) {
+                return bp;
+            }
+            if (!bp.lock.tryLock()) {
+                bqdrop(bp);
+                return null;
+            }
+            if (bp.file == f && bp.blkno == blkno) {
+                if ((flags & FINDBLK_KVABIO) != 0) {
+                    bp.setFlags(Buf.B_KVABIO);
+                } else {
+                    kvabio.bkvasync_all(bp);
+                }
+                bqdrop(bp);
+                return bp;
+            }
+            BUF_UNLOCK(bp);
+            bqdrop(bp);
+        }
+    }
+
+    /**
+     * getcacheblk: the block's buffer, held but not locked, if the pages in
+     * {@code need} are valid and it is not being invalidated; else null. The READ hit path: the data
+     * may be copied out under the hold, as VOP_READ does with bqhold.
+     */
+    Buf getcacheblk(CachedFile f, long blkno, long need) {
+        Buf bp = f.hash.lookupHold(blkno);
+        if (bp == null) {
+            return null;
+        }
+        if (!bp.isSet(Buf.B_INVAL) && (bp.valid & need) == need && bp.file == f && bp.blkno == blkno) {
+            if (bp.isSet(Buf.B_RAM)) {
+                bp.clearFlags(Buf.B_RAM);
+                readAheadHits.increment();
+            }
+            bp.clearFlags(Buf.B_AGE);
+            return bp;
+        }
+        bqdrop(bp);
+        return null;
+    }
+
+    /**
+     * getblk: the block's buffer, locked and off its queue, associating a new one
+     * if there is none. B_CACHE says whether its pages are known to be in. Returns
+     * null after parking {@code retry} when the buffer is locked by someone else or
+     * no buffer can be had; {@code retry} then runs (on the thread of the wake-up)
+     * when it is worth trying again. With a null {@code retry} it just returns null
+     * (GETBLK_NOWAIT).
+     */
+    Buf getblk(CachedFile f, long blkno, Runnable retry) throws PosixException {
+        for (;;) {
+            Buf bp = f.hash.lookupHold(blkno);
+            if (bp != null) {
+                if (!bp.lock.tryLock()) {
+                    boolean parked = retry != null && bp.lock.park(retry);
+                    bqdrop(bp);
+                    if (parked || retry == null) {
+                        return null;
+                    }
+                    continue;
+                }
+                if (bp.file != f || bp.blkno != blkno) {
+                    BUF_UNLOCK(bp);
+                    bqdrop(bp);
+                    continue;
+                }
+                bremfree(bp);
+                bqdrop(bp);
+                return bp;
+            }
+            bp = getnewbuf(f.heavy());
+            if (bp == null) {
+                if (retry != null) {
+                    space.waitForBuffer(retry);
+                }
+                return null;
+            }
+            try {
+                associate(bp, f, blkno);
+            } catch (PosixException | RuntimeException e) {
+                bp.setFlags(Buf.B_INVAL);
+                brelse(bp);
+                throw e;
+            }
+            if (f.hash.insertIfAbsent(blkno, bp) != bp) {
+                // Another thread associated the block first: give ours back and use theirs.
+                disassociate(bp);
+                bp.setFlags(Buf.B_INVAL);
+                brelse(bp);
+                continue;
+            }
+            return bp;
+        }
+    }
+
+    private void associate(Buf bp, CachedFile f, long blkno) throws PosixException {
+        long loffset = blkno * space.bufferSize;
+        Window w = f.acquireWindow(loffset);
+        bp.windowRef = w;
+        bp.mapgen = w.generation();
+        bp.loffset = loffset;
+        bp.size = (int) Math.min(space.bufferSize, f.size() - loffset);
+        bp.data = w.mapping().address() + (loffset - w.mapping().fileOffset());
+        bp.resetFlags(Buf.B_KVABIO | (f.heavy() ? Buf.B_HEAVY : 0));
+        bp.valid = 0;
+        bp.dirty = 0;
+        kvabio.bkvareset(bp);
+        bp.blkno = blkno;
+        bp.file = f;
+        space.bufspace.addAndGet(bp.size);
+    }
+
+    /** brelvp and allocbuf(bp, 0): the buffer no longer stands for its block. */
+    private void disassociate(Buf bp) {
+        CachedFile f = bp.file;
+        if (f != null) {
+            f.hash.remove(bp.blkno, bp);
+            space.bufspace.addAndGet(-bp.size);
+            bp.file = null;
+            bp.blkno = -1;
+        }
+    }
+
+    /** Drops the window reference of a disassociated, unheld, locked header. */
+    private void releaseWindow(Buf bp) {
+        Window w = bp.windowRef;
+        if (w != null) {
+            bp.windowRef = null;
+            bp.data = 0;
+            w.refs.decrementAndGet();
+        }
+    }
+
+    // ---------------------------------------------------------------- getnewbuf
+
+    /**
+     * getnewbuf: a locked, disassociated buffer header, or null when none can be
+     * had now. Scans EMPTY then CLEAN of the caller's queue set, giving CLEAN
+     * buffers a second chance through B_AGE, skipping held (b_refs) and locked
+     * ones; above hibufspace it frees clean buffers instead of reusing them until
+     * bufspace falls under lobufspace ("flushing"); then tries the other sets.
+     */
+    Buf getnewbuf(boolean heavy) {
+        space.getnewbufcalls.incrementAndGet();
+        int mycpu = mycpu();
+        int nqcpu = mycpu;
+        do {
+            Buf bp = scan(nqcpu);
+            if (bp != null) {
+                return bp;
+            }
+            nqcpu = (nqcpu + 1) % bufpcpu.length;
+        } while (nqcpu != mycpu);
+        space.bd_speedup();
+        return null;
+    }
+
+    private Buf scan(int qcpu) {
+        BufQueues pcpu = bufpcpu[qcpu];
+        restart:
+        for (;;) {
+            if (space.bufspace.get() < space.lobufspace) {
+                flushingbufs[qcpu] = false;
+            }
+            pcpu.spin.lock();
+            Buf bp;
+            int qindex = BufQueues.EMPTY;
+            Buf nbp = pcpu.first(BufQueues.EMPTY);
+            if (nbp == null || flushingbufs[qcpu]) {
+                qindex = BufQueues.CLEAN;
+                nbp = pcpu.first(BufQueues.CLEAN);
+            }
+            while ((bp = nbp) != null) {
+                int q = qindex;
+                nbp = BufQueues.next(bp);
+                if (q == BufQueues.CLEAN && !bp.isSet(Buf.B_AGE) && nbp != null) {
+                    // Second chance: an unaged clean buffer goes round once more.
+                    bp.setFlags(Buf.B_AGE);
+                    pcpu.remove(bp);
+                    pcpu.insertTail(q, bp);
+                    continue;
+                }
+                if (nbp == null && q == BufQueues.EMPTY) {
+                    qindex = BufQueues.CLEAN;
+                    nbp = pcpu.first(BufQueues.CLEAN);
+                }
+                if (bp.refs.get() != 0 || !bp.lock.tryLock()) {
+                    continue;
+                }
+                if (bp.qindex != q || bp.refs.get() != 0) {
+                    BUF_UNLOCK(bp);
+                    continue;
+                }
+                pcpu.remove(bp);
+                pcpu.spin.unlock();
+
+                if (q == BufQueues.CLEAN) {
+                    vfs_vmio_release(bp);
+                    disassociate(bp);
+                }
+                if (bp.refs.get() != 0) {
+                    // A findblk got in before the association went: the contents may be
+                    // destroyed but the header not reused while it is held.
+                    bp.setFlags(Buf.B_INVAL);
+                    brelse(bp);
+                    continue restart;
+                }
+                releaseWindow(bp);
+                bp.resetFlags(0);
+                bp.errors = 0;
+
+                long bufspace = space.bufspace.get();
+                if (bufspace >= space.hibufspace) {
+                    flushingbufs[qcpu] = true;
+                }
+                if (bufspace < space.lobufspace) {
+                    flushingbufs[qcpu] = false;
+                }
+                if (flushingbufs[qcpu]) {
+                    // Freeing rather than reusing: back to EMPTY, and scan CLEAN again.
+                    bp.setFlags(Buf.B_INVAL);
+                    brelse(bp);
+                    continue restart;
+                }
+                return bp;
+            }
+            pcpu.spin.unlock();
+            return null;
+        }
+    }
+
+    /**
+     * vfs_vmio_release: the buffer gives its pages back. The kernel is told they
+     * may be aged first (MADV_COLD), and no thread keeps a validated mapping.
+     */
+    void vfs_vmio_release(Buf bp) {
+        Window w = bp.windowRef;
+        if (w != null && bp.size > 0 && w.mapping().isMapped()) {
+            try {
+                w.mapping().cold(bp.windowOffset(), bp.size);
+            } catch (PosixException e) {
+                LOG.debug("MADV_COLD on {} failed: {}", bp, e.getMessage());
+            }
+        }
+        kvabio.clearCpumask(bp);
+    }
+
+    // ---------------------------------------------------------------- release
+
+    /** bremfree: takes a locked buffer off whatever queue it is on. */
+    void bremfree(Buf bp) {
+        for (;;) {
+            int qcpu = bp.qcpu;
+            BufQueues pcpu = bufpcpu[qcpu];
+            pcpu.spin.lock();
+            try {
+                if (bp.qcpu != qcpu) {
+                    continue;
+                }
+                if (bp.qindex != BufQueues.NONE) {
+                    pcpu.remove(bp);
+                }
+                return;
+            } finally {
+                pcpu.spin.unlock();
+            }
+        }
+    }
+
+    /**
+     * bqrelse: a locked, still useful buffer goes back on its queue (DIRTY or
+     * DIRTY_HW when delayed-write, LOCKED when B_LOCKED, else CLEAN) and is
+     * unlocked. Buffers being invalidated, or of a retired window, take the
+     * brelse path instead.
+     */
+    void bqrelse(Buf bp) {
+        if (bp.isSet(Buf.B_INVAL) || (bp.windowRef != null && bp.windowRef.retired && !bp.isSet(Buf.B_DELWRI))) {
+            bp.setFlags(Buf.B_INVAL);
+            brelse(bp);
+            return;
+        }
+        int f = bp.flags();
+        int q;
+        if ((f & Buf.B_LOCKED) != 0) {
+            q = BufQueues.LOCKED;
+        } else if ((f & Buf.B_DELWRI) != 0) {
+            q = (f & Buf.B_HEAVY) != 0 ? BufQueues.DIRTY_HW : BufQueues.DIRTY;
+        } else {
+            q = BufQueues.CLEAN;
+        }
+        BufQueues pcpu = bufpcpu[bp.qcpu];
+        pcpu.spin.lock();
+        try {
+            pcpu.insertTail(q, bp);
+        } finally {
+            pcpu.spin.unlock();
+        }
+        bp.clearFlags(Buf.B_NOCACHE | Buf.B_RELBUF);
+        BUF_UNLOCK(bp);
+        if (q == BufQueues.CLEAN) {
+            space.bufspacewakeup();
+        }
+    }
+
+    /**
+     * brelse: releases a locked buffer, destroying its association when it is
+     * B_INVAL, B_NOCACHE or (clean and) B_ERROR; a delayed-write buffer that is not
+     * B_INVAL survives anything else. Destroyed buffers go to EMPTY.
+     */
+    void brelse(Buf bp) {
+        int f = bp.flags();
+        if ((f & (Buf.B_NOCACHE | Buf.B_DELWRI)) == (Buf.B_NOCACHE | Buf.B_DELWRI)
+                || (f & (Buf.B_INVAL | Buf.B_DELWRI)) == (Buf.B_INVAL | Buf.B_DELWRI)) {
+            bundirty(bp);
+            f = bp.flags();
+        }
+        if ((f & Buf.B_DELWRI) != 0) {
+            bqrelse(bp);
+            return;
+        }
+        if ((f & (Buf.B_NOCACHE | Buf.B_INVAL | Buf.B_ERROR)) != 0 || bp.file == null) {
+            disassociate(bp);
+            if (bp.refs.get() == 0) {
+                releaseWindow(bp);
+            }
+            bp.resetFlags(Buf.B_INVAL);
+            BufQueues pcpu = bufpcpu[bp.qcpu];
+            pcpu.spin.lock();
+            try {
+                pcpu.insertHead(BufQueues.EMPTY, bp);
+            } finally {
+                pcpu.spin.unlock();
+            }
+            BUF_UNLOCK(bp);
+            space.bufspacewakeup();
+            return;
+        }
+        bqrelse(bp);
+    }
+
+    /** bqhold: keeps the buffer from being reused; does not prevent invalidation. */
+    void bqhold(Buf bp) {
+        bp.refs.incrementAndGet();
+    }
+
+    /**
+     * bqdrop: releases a hold. The last hold on an invalidated buffer lets go of
+     * its window, so that a retired window is not kept mapped by a header that
+     * sits unused on EMPTY.
+     */
+    void bqdrop(Buf bp) {
+        if (bp.refs.decrementAndGet() == 0 && bp.file == null && bp.windowRef != null && bp.lock.tryLock()) {
+            if (bp.refs.get() == 0 && bp.file == null) {
+                releaseWindow(bp);
+            }
+            BUF_UNLOCK(bp);
+        }
+    }
+
+    void BUF_UNLOCK(Buf bp) {
+        bp.lock.unlock();
+    }
+
+    // ---------------------------------------------------------------- dirty
+
+    /**
+     * bdirty: the pages in {@code mask} hold data not yet written back; accounts
+     * them and heats the daemons up.
+     */
+    void bdirty(Buf bp, long mask) {
+        bp.clearFlags(Buf.B_NOCACHE);
+        long added = mask & ~bp.dirty;
+        bp.dirty |= mask;
+        boolean newBuffer = !bp.isSet(Buf.B_DELWRI);
+        if (newBuffer) {
+            bp.setFlags(Buf.B_DELWRI);
+        }
+        if (added != 0 || newBuffer) {
+            space.dirtied(bp, Long.bitCount(added) * validUnit, newBuffer);
+            space.bd_heatup();
+        }
+    }
+
+    /** bundirty: written back (or discarded): the dirty accounting lets go, waiting writers are signalled. */
+    void bundirty(Buf bp) {
+        if (bp.isSet(Buf.B_DELWRI)) {
+            long bytes = Long.bitCount(bp.dirty) * validUnit;
+            bp.dirty = 0;
+            bp.clearFlags(Buf.B_DELWRI);
+            space.undirtied(bp, bytes);
+        }
+    }
+
+    /** bdwrite: delayed write of the pages in {@code mask} of a locked, filled buffer; requeues it. */
+    void bdwrite(Buf bp, long mask) {
+        bdirty(bp, mask);
+        bqrelse(bp);
+    }
+
+    /** The pages of {@code [inBlock, inBlock + length)} of the block, as {@link Buf#valid} bits. */
+    long pages(long inBlock, long length) {
+        long first = inBlock / validUnit;
+        long last = (inBlock + length - 1) / validUnit;
+        long width = last - first + 1;
+        return (width >= 64 ? -1L : (1L << width) - 1) << first;
+    }
+
+    /** Every page of the buffer. */
+    long allPages(Buf bp) {
+        return pages(0, bp.size);
+    }
+
+    /** The pages in {@code mask} are now in memory; B_CACHE once all are. */
+    void validate(Buf bp, long mask) {
+        long v = bp.valid | mask;
+        bp.valid = v;
+        if ((v & allPages(bp)) == allPages(bp)) {
+            bp.setFlags(Buf.B_CACHE);
+        }
+    }
+
+    // ---------------------------------------------------------------- invalidation
+
+    /**
+     * Invalidates the buffers of blocks {@code [first, last]} before the file
+     * changes under them (TRIM, WRITE_ZEROES). Runs on an I/O worker and waits for
+     * locked buffers; their data is in the page cache, so dropping B_DELWRI loses
+     * nothing but the accounting.
+     */
+    void invalidateRange(CachedFile f, long first, long last) throws InterruptedException {
+        for (long blkno = first; blkno <= last; blkno++) {
+            Buf bp = lockOrWait(f, blkno);
+            if (bp != null) {
+                bremfree(bp);
+                bp.setFlags(Buf.B_INVAL | Buf.B_NOCACHE);
+                bp.clearFlags(Buf.B_CACHE);
+                bp.valid = 0;
+                brelse(bp);
+            }
+        }
+    }
+
+    /** The block's buffer, locked; waits (a worker thread only) while someone else holds the lock. */
+    private Buf lockOrWait(CachedFile f, long blkno) throws InterruptedException {
+        for (;;) {
+            Buf bp = f.hash.lookupHold(blkno);
+            if (bp == null) {
+                return null;
+            }
+            if (!bp.lock.tryLock()) {
+                CountDownLatch unlocked = new CountDownLatch(1);
+                boolean parked = bp.lock.park(unlocked::countDown);
+                bqdrop(bp);
+                if (parked) {
+                    unlocked.await();
+                }
+                continue;
+            }
+            if (bp.file == f && bp.blkno == blkno) {
+                kvabio.bkvasync_all(bp);
+                bqdrop(bp);
+                return bp;
+            }
+            BUF_UNLOCK(bp);
+            bqdrop(bp);
+        }
+    }
+
+    /** Drops every buffer of {@code f} and retires its windows (export closed). */
+    void invalidateFile(CachedFile f) throws InterruptedException {
+        long blocks = (f.size() + space.bufferSize - 1) / space.bufferSize;
+        invalidateRange(f, 0, blocks - 1);
+        f.markClosed();
+        kva.retireAll(f);
+    }
+
+    /**
+     * A retired window should be unmapped soon: drop the buffers that map through
+     * it and that nobody holds, locks or has dirty (those go when released).
+     */
+    private void evictWindow(Window w) {
+        CachedFile f = w.file();
+        long first = w.mapping().fileOffset() / space.bufferSize;
+        long last = (w.mapping().fileOffset() + w.length() - 1) / space.bufferSize;
+        for (long blkno = first; blkno <= last; blkno++) {
+            Buf bp = f.hash.lookupHold(blkno);
+            if (bp == null) {
+                continue;
+            }
+            if (bp.windowRef == w && bp.lock.tryLock()) {
+                if (bp.file == f && bp.windowRef == w && !bp.isSet(Buf.B_DELWRI)) {
+                    bremfree(bp);
+                    bp.setFlags(Buf.B_INVAL);
+                    brelse(bp);
+                } else {
+                    BUF_UNLOCK(bp);
+                }
+            }
+            bqdrop(bp);
+        }
+    }
+
+    /** Unmaps what may be unmapped; called by the flushers on every pass. */
+    int reclaimWindows() {
+        return kva.reclaim();
+    }
+
+    @Override
+    public void close() {
+        kva.reclaim();
+    }
+}

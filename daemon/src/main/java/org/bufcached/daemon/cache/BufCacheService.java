@@ -1,0 +1,73 @@
+package org.bufcached.daemon.cache;
+
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.bufcached.config.CacheConfig;
+
+/**
+ * The running buffer cache: the {@link BufCache}, its two flush daemons, the
+ * event loops bound to their queue sets, and its meters.
+ */
+public final class BufCacheService implements AutoCloseable {
+    /** How often an event loop marks a quiescent point for window reclamation. */
+    private static final long CHECKPOINT_MILLIS = 10;
+
+    private final BufCache cache;
+    private final BufDaemon bufDaemon;
+    private final BufDaemon bufDaemonHw;
+    private final List<Future<?>> checkpoints = new ArrayList<>();
+
+    public BufCacheService(CacheConfig config, int eventLoops, Executor io, MeterRegistry registry) {
+        this.cache = new BufCache(config, eventLoops);
+        DistributionSummary clusterSizes = DistributionSummary.builder("bufcached.cache.cluster.size")
+                .description("Bytes per clustered write-back (cluster_awrite)")
+                .baseUnit("bytes")
+                .publishPercentileHistogram()
+                .register(registry);
+        this.bufDaemon = new BufDaemon(cache, false, io, clusterSizes::record);
+        this.bufDaemonHw = new BufDaemon(cache, true, io, clusterSizes::record);
+        CacheMeters.register(registry, cache, bufDaemon, bufDaemonHw);
+    }
+
+    public BufCache cache() {
+        return cache;
+    }
+
+    /**
+     * Binds each event loop to its own queue set and has it pass a quiescent point
+     * every few milliseconds; then starts the flush daemons.
+     */
+    public void start(EventLoopGroup loops) {
+        int i = 0;
+        for (EventExecutor loop : loops) {
+            int index = i++;
+            loop.submit(() -> cache.bindCurrentThread(index)).syncUninterruptibly();
+            checkpoints.add(loop.scheduleAtFixedRate(() -> cache.threads.checkpoint(),
+                    CHECKPOINT_MILLIS, CHECKPOINT_MILLIS, TimeUnit.MILLISECONDS));
+        }
+        bufDaemon.start();
+        bufDaemonHw.start();
+    }
+
+    /** Applies changed watermarks and tunables without a restart. */
+    public void retune(CacheConfig config) {
+        cache.space.retune(config);
+        cache.kva.setMaxMapped(config.maxMapped());
+        cache.space.bd_wakeup_all();
+    }
+
+    @Override
+    public void close() {
+        checkpoints.forEach(f -> f.cancel(false));
+        bufDaemon.stop();
+        bufDaemonHw.stop();
+        cache.close();
+    }
+}

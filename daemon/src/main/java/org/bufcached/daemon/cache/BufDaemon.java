@@ -1,0 +1,282 @@
+package org.bufcached.daemon.cache;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongConsumer;
+import org.bufcached.daemon.store.PosixException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The flush daemons, buf_daemon and buf_daemon_hw: each a thread that, while its
+ * class's dirty space stays above its limit, walks the per-loop dirty queues
+ * through {@link #flushbufqueues} and starts clustered write-backs
+ * ({@link #cluster_awrite}) on I/O workers, keeping its running write-back under
+ * hirunningspace. Buffers of heavy exports are on DIRTY_HW and only
+ * buf_daemon_hw writes them, so a slow store never holds up a fast one.
+ */
+final class BufDaemon implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(BufDaemon.class);
+    /** Longest back-off before a buffer whose write-back failed is tried again. */
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final BufCache cache;
+    private final BufSpace space;
+    private final boolean heavy;
+    private final int queue;
+    private final Executor io;
+    private final Buf marker = Buf.marker();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    final LongAdder passes = new LongAdder();
+    final LongAdder buffersWritten = new LongAdder();
+    final LongAdder clusters = new LongAdder();
+    final LongAdder writeErrors = new LongAdder();
+    private final LongConsumer clusterSizes;
+    private boolean active;
+
+    BufDaemon(BufCache cache, boolean heavy, Executor io, LongConsumer clusterSizes) {
+        this.cache = cache;
+        this.space = cache.space;
+        this.heavy = heavy;
+        this.queue = heavy ? BufQueues.DIRTY_HW : BufQueues.DIRTY;
+        this.io = io;
+        this.clusterSizes = clusterSizes;
+        marker.qindex = BufQueues.NONE;
+        marker.qcpu = 0;
+        this.thread = new Thread(this, heavy ? "buf_daemon_hw" : "buf_daemon");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    void stop() {
+        running = false;
+        space.bd_wakeup_all();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    String name() {
+        return thread.getName();
+    }
+
+    /** buf_daemon1: flush while above the limit, bounded by running write-back; then sleep. */
+    @Override
+    public void run() {
+        WorkerThreads threads = cache.threads;
+        while (running) {
+            threads.enter();
+            try {
+                space.waitrunningbufspace(heavy);
+                long limit = space.lodirtybufspace / 2;
+                while (running && limit(limit)) {
+                    if (!active) {
+                        active = true;
+                        LOG.debug("{}: flushing ({} dirty bytes, {} running)", name(), space.dirtykvaspace.get(),
+                                space.runningbufspace.get());
+                    }
+                    if (flushbufqueues() == 0) {
+                        break;
+                    }
+                    if (space.running(heavy) < space.hirunningspace) {
+                        continue;
+                    }
+                    space.waitrunningbufspace(heavy);
+                }
+                if (active) {
+                    active = false;
+                    LOG.debug("{}: idle ({} dirty bytes)", name(), space.dirtykvaspace.get());
+                }
+                cache.reclaimWindows();
+            } catch (RuntimeException e) {
+                LOG.error("{} failed a pass", name(), e);
+            } finally {
+                threads.exit();
+            }
+            space.recheckWaiters();
+            space.bd_sleep(heavy);
+        }
+    }
+
+    private boolean limit(long limit) {
+        return heavy ? space.buf_daemon_hw_limit(limit) : space.buf_daemon_limit(limit);
+    }
+
+    /**
+     * flushbufqueues: starting at the marker's queue set, flush up to flushperqueue
+     * buffers of this daemon's dirty queue, then move the marker to the next set
+     * for fairness; keep going round while a set had nothing. Returns how many
+     * buffers were flushed or disposed.
+     */
+    int flushbufqueues() {
+        passes.increment();
+        int r = 0;
+        int loops = space.flushperqueue;
+        int lcpu = marker.qcpu;
+        boolean exhausted;
+        do {
+            BufQueues pcpu = cache.bufpcpu[marker.qcpu];
+            exhausted = true;
+            pcpu.spin.lock();
+            pcpu.insertHead(queue, marker);
+            Buf bp = marker;
+            while ((bp = BufQueues.next(bp)) != null) {
+                if (bp.isSet(Buf.B_MARKER) || !bp.isSet(Buf.B_DELWRI)) {
+                    continue;
+                }
+                if (bp.isSet(Buf.B_ERROR) && System.nanoTime() < bp.retryAfterNanos) {
+                    continue; // still backing off: never spin on a failing buffer
+                }
+                if (!bp.lock.tryLock()) {
+                    continue;
+                }
+                // Move the marker behind the buffer: the walk resumes there after the lock is dropped.
+                pcpu.remove(marker);
+                pcpu.insertAfter(bp, marker);
+                if (!bp.isSet(Buf.B_DELWRI) || bp.qindex != queue) {
+                    pcpu.spin.unlock();
+                    cache.BUF_UNLOCK(bp);
+                    pcpu.spin.lock();
+                    bp = marker;
+                    continue;
+                }
+                pcpu.remove(bp);
+                pcpu.spin.unlock();
+                if (bp.isSet(Buf.B_INVAL)) {
+                    cache.brelse(bp); // disposing of an invalid buffer counts as a flush
+                } else {
+                    if (!bp.isSet(Buf.B_ERROR)) {
+                        bp.setFlags(Buf.B_AGE | Buf.B_KVABIO);
+                    } else {
+                        bp.clearFlags(Buf.B_AGE);
+                    }
+                    cluster_awrite(bp);
+                }
+                pcpu.spin.lock();
+                r++;
+                if (--loops == 0) {
+                    exhausted = false;
+                    break;
+                }
+                bp = marker;
+            }
+            pcpu.remove(marker);
+            marker.qindex = BufQueues.NONE;
+            pcpu.spin.unlock();
+            marker.qcpu = (marker.qcpu + 1) % cache.bufpcpu.length;
+        } while (exhausted && marker.qcpu != lcpu);
+        return r;
+    }
+
+    /**
+     * cluster_awrite: from the locked buffer {@code bp}, gather the adjacent dirty
+     * buffers of the same file in both directions, without waiting on any lock and
+     * within one window, up to the cluster limit; then write the contiguous range
+     * back on an I/O worker. runningbufspace covers the whole cluster until every
+     * buffer of it has gone through biodone.
+     */
+    void cluster_awrite(Buf bp) {
+        CachedFile f = bp.file;
+        long limit = Math.max(space.clusterLimit, bp.size);
+        List<Buf> cluster = new ArrayList<>();
+        cluster.add(bp);
+        long bytes = bp.size;
+        Window w = bp.windowRef;
+        long first = bp.blkno;
+        long last = bp.blkno;
+        while (bytes + space.bufferSize <= limit) {
+            Buf nb = adjacent(f, w, first - 1);
+            if (nb == null) {
+                break;
+            }
+            cluster.add(0, nb);
+            bytes += nb.size;
+            first--;
+        }
+        while (bytes + space.bufferSize <= limit) {
+            Buf nb = adjacent(f, w, last + 1);
+            if (nb == null) {
+                break;
+            }
+            cluster.add(nb);
+            bytes += nb.size;
+            last++;
+        }
+        long total = bytes;
+        space.runningStarted(total, heavy);
+        clusters.increment();
+        clusterSizes.accept(total);
+        Buf head = cluster.get(0);
+        long windowOffset = head.windowOffset();
+        io.execute(() -> {
+            cache.threads.enter();
+            PosixException error = null;
+            try {
+                for (Buf b : cluster) {
+                    cache.kvabio.bkvasync(b);
+                }
+                f.writeBack(w, windowOffset, total);
+            } catch (PosixException e) {
+                error = e;
+            } finally {
+                for (Buf b : cluster) {
+                    biodone(b, error);
+                }
+                space.runningDone(total, heavy);
+                cache.threads.exit();
+            }
+        });
+    }
+
+    /** The neighbouring block's buffer, locked and off its queue, if it can join the cluster. */
+    private Buf adjacent(CachedFile f, Window w, long blkno) {
+        if (blkno < 0) {
+            return null;
+        }
+        Buf nb = cache.findblk(f, blkno, BufCache.FINDBLK_NBLOCK | BufCache.FINDBLK_KVABIO);
+        if (nb == null) {
+            return null;
+        }
+        if (nb.windowRef != w || (nb.flags() & (Buf.B_DELWRI | Buf.B_INVAL | Buf.B_ERROR)) != Buf.B_DELWRI
+                || nb.qindex == BufQueues.NONE) {
+            cache.BUF_UNLOCK(nb);
+            return null;
+        }
+        cache.bremfree(nb);
+        return nb;
+    }
+
+    /**
+     * biodone for a write-back: on success the buffer is clean (bundirty signals
+     * waiting writers); on failure it stays dirty, marked B_ERROR, and is retried
+     * after a growing back-off. Either way it is requeued and unlocked.
+     */
+    private void biodone(Buf bp, PosixException error) {
+        if (error == null) {
+            bp.clearFlags(Buf.B_ERROR);
+            bp.errors = 0;
+            cache.bundirty(bp);
+            buffersWritten.increment();
+        } else {
+            writeErrors.increment();
+            bp.setFlags(Buf.B_ERROR);
+            bp.errors++;
+            long backoff = Math.min(MAX_BACKOFF_NANOS, TimeUnit.MILLISECONDS.toNanos(10) << Math.min(bp.errors, 20));
+            bp.retryAfterNanos = System.nanoTime() + backoff;
+            if (bp.errors == 1) {
+                LOG.warn("write-back of {} failed: {}", bp, error.getMessage());
+            }
+        }
+        cache.bqrelse(bp);
+    }
+}

@@ -1,0 +1,515 @@
+package org.bufcached.daemon.cache;
+
+import com.kenai.jffi.MemoryIO;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.util.internal.ThreadExecutorMap;
+import java.util.concurrent.Executor;
+import org.bufcached.daemon.export.BlockStore;
+import org.bufcached.daemon.export.Descriptors;
+import org.bufcached.daemon.export.IoCallback;
+import org.bufcached.daemon.store.Errno;
+import org.bufcached.daemon.store.PosixException;
+import org.bufcached.protocol.NbdError;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An export's storage served through the buffer cache. READ hits are answered on
+ * the event loop from the buffers' mapped memory, without a copy; misses page in
+ * on an I/O worker (bread) and finish on the event loop. WRITE copies the payload
+ * into the buffers and leaves them delayed-write (bdwrite) for the flush daemons;
+ * a writer past the dirty high mark has its reply held back (bd_wait) until the
+ * daemons catch up. FLUSH is fdatasync of the file: the page cache, not the
+ * buffers' dirty bits, decides what is durable.
+ */
+public final class CachedStore implements BlockStore {
+    private static final Logger LOG = LoggerFactory.getLogger(CachedStore.class);
+    private static final MemoryIO MEMORY = MemoryIO.getInstance();
+
+    private final BufCache cache;
+    private final CachedFile file;
+    private final Executor workers;
+    private final long bsize;
+
+    public CachedStore(BufCache cache, CachedFile file, Executor workers) {
+        this.cache = cache;
+        this.file = file;
+        this.bsize = cache.bufferSize();
+        // Every task on an I/O worker is bracketed as a period of the thread's own,
+        // so retired windows wait for it.
+        this.workers = task -> workers.execute(() -> {
+            WorkerThreads threads = cache.threads;
+            threads.enter();
+            try {
+                task.run();
+            } finally {
+                threads.exit();
+            }
+        });
+    }
+
+    public CachedFile file() {
+        return file;
+    }
+
+    /** Bytes of block {@code blkno}: the buffer size, less for the file's last block. */
+    private long blockLength(long blkno) {
+        return Math.min(bsize, file.size() - blkno * bsize);
+    }
+
+    @Override
+    public long size() {
+        return file.size();
+    }
+
+    /** Where continuations of a request run: its event loop, or a worker when called from elsewhere. */
+    private Executor home() {
+        Executor loop = ThreadExecutorMap.currentExecutor();
+        return loop != null ? loop : workers;
+    }
+
+    // ------------------------------------------------------------------ READ
+
+    @Override
+    public void read(long offset, int length, IoCallback done) {
+        if (length == 0) {
+            done.succeeded(Unpooled.EMPTY_BUFFER);
+            return;
+        }
+        new ReadOp(offset, length, done, home()).run();
+        long[] ahead = file.readAhead.observe(offset, length, file.size());
+        if (ahead != null) {
+            cache.readAheadIssued.increment();
+            workers.execute(() -> prime(ahead[0], ahead[1], Buf.B_RAM));
+        }
+    }
+
+    /** bread over a range: block by block, hits at once, each miss paged in on a worker. */
+    private final class ReadOp implements Runnable {
+        private final long end;
+        private final IoCallback done;
+        private final Executor home;
+        private long pos;
+        private ByteBuf single;
+        private CompositeByteBuf composite;
+
+        ReadOp(long offset, int length, IoCallback done, Executor home) {
+            this.pos = offset;
+            this.end = offset + length;
+            this.done = done;
+            this.home = home;
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (pos < end) {
+                    long blkno = pos / bsize;
+                    long inBlock = pos - blkno * bsize;
+                    long need = cache.pages(inBlock, Math.min(end - pos, blockLength(blkno) - inBlock));
+                    Buf bp = cache.getcacheblk(file, blkno, need);
+                    if (bp != null) {
+                        cache.hits.increment();
+                        append(bp);
+                        continue;
+                    }
+                    cache.misses.increment();
+                    bp = cache.getblk(file, blkno, () -> home.execute(this));
+                    if (bp == null) {
+                        return; // parked: resumes here
+                    }
+                    if ((bp.valid & need) == need) {
+                        cache.bqhold(bp);
+                        cache.bqrelse(bp);
+                        append(bp);
+                        continue;
+                    }
+                    pageIn(bp, need);
+                    return;
+                }
+            } catch (PosixException | RuntimeException e) {
+                fail(e);
+                return;
+            }
+            ByteBuf data = composite != null ? composite : single;
+            single = null;
+            composite = null;
+            done.succeeded(data);
+        }
+
+        /** The miss: fault the missing pages in on a worker, never on the event loop. */
+        private void pageIn(Buf bp, long need) {
+            workers.execute(() -> {
+                try {
+                    cache.kvabio.bkvasync(bp);
+                    long missing = need & ~bp.valid;
+                    long from = Long.numberOfTrailingZeros(missing) * cache.validUnit;
+                    long to = Math.min(bp.size, (64 - Long.numberOfLeadingZeros(missing)) * cache.validUnit);
+                    bp.windowRef.mapping().populateRead(bp.windowOffset() + from, to - from);
+                    cache.validate(bp, need);
+                    cache.bqhold(bp);
+                    cache.bqrelse(bp);
+                    home.execute(() -> {
+                        append(bp);
+                        run();
+                    });
+                } catch (PosixException | RuntimeException e) {
+                    bp.setFlags(Buf.B_INVAL);
+                    cache.brelse(bp);
+                    home.execute(() -> fail(e));
+                }
+            });
+        }
+
+        /** Adds the part of the held buffer that the read covers; the hold moves to the slice. */
+        private void append(Buf bp) {
+            cache.kvabio.bkvasync(bp);
+            long inBlock = pos - bp.loffset;
+            int n = (int) Math.min(end - pos, bp.size - inBlock);
+            ByteBuf slice = new HeldSlice(cache, bp, bp.windowRef.mapping().byteBuffer(bp.windowOffset() + inBlock, n));
+            pos += n;
+            if (single == null && composite == null) {
+                single = slice;
+            } else {
+                if (composite == null) {
+                    composite = ByteBufAllocator.DEFAULT.compositeDirectBuffer(Integer.MAX_VALUE);
+                    composite.addComponent(true, single);
+                    single = null;
+                }
+                composite.addComponent(true, slice);
+            }
+        }
+
+        private void fail(Exception e) {
+            if (single != null) {
+                single.release();
+            }
+            if (composite != null) {
+                composite.release();
+            }
+            failed(done, e);
+        }
+    }
+
+    // ------------------------------------------------------------------ WRITE
+
+    @Override
+    public void write(long offset, ByteBuf data, boolean fua, IoCallback done) {
+        new WriteOp(offset, data, fua, done, home()).run();
+    }
+
+    /** getblk, copy in, bdwrite, block by block; a block not yet paged in is filled on a worker. */
+    private final class WriteOp implements Runnable {
+        private final long start;
+        private final long end;
+        private final ByteBuf data;
+        private final boolean fua;
+        private final IoCallback done;
+        private final Executor home;
+        private long pos;
+
+        WriteOp(long offset, ByteBuf data, boolean fua, IoCallback done, Executor home) {
+            this.start = offset;
+            this.pos = offset;
+            this.end = offset + data.readableBytes();
+            this.data = data;
+            this.fua = fua;
+            this.done = done;
+            this.home = home;
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (pos < end) {
+                    long blkno = pos / bsize;
+                    Buf bp = cache.getblk(file, blkno, () -> home.execute(this));
+                    if (bp == null) {
+                        return; // parked: resumes here
+                    }
+                    long inBlock = pos - bp.loffset;
+                    int n = (int) Math.min(end - pos, bp.size - inBlock);
+                    long need = cache.pages(inBlock, n);
+                    if ((bp.valid & need) != need) {
+                        writeThrough(bp, inBlock, n, need);
+                        return;
+                    }
+                    copyIn(bp, inBlock, n);
+                    cache.bdwrite(bp, need);
+                }
+            } catch (PosixException | RuntimeException e) {
+                finish(e);
+                return;
+            }
+            finish(null);
+        }
+
+        /**
+         * Pages not in memory are written with pwrite on a worker: the kernel then
+         * reads only partial pages, a full disk is an error rather than SIGBUS, and
+         * the pages written are in the page cache, valid for the next access.
+         */
+        private void writeThrough(Buf bp, long inBlock, int n, long need) {
+            workers.execute(() -> {
+                try {
+                    int index = data.readerIndex() + (int) (pos - start);
+                    if (data.hasMemoryAddress()) {
+                        file.backing().pwrite(data.memoryAddress() + index, n, pos);
+                    } else {
+                        ByteBuf direct = ByteBufAllocator.DEFAULT.directBuffer(n);
+                        try {
+                            direct.writeBytes(data, index, n);
+                            file.backing().pwrite(direct.memoryAddress(), n, pos);
+                        } finally {
+                            direct.release();
+                        }
+                    }
+                    pos += n;
+                    cache.validate(bp, need);
+                    cache.bdwrite(bp, need);
+                    home.execute(this);
+                } catch (PosixException | RuntimeException e) {
+                    cache.brelse(bp);
+                    home.execute(() -> finish(e));
+                }
+            });
+        }
+
+        /** Pages already in memory: a plain copy into the mapping, on the event loop. */
+        private void copyIn(Buf bp, long inBlock, int n) {
+            cache.kvabio.bkvasync(bp);
+            int index = data.readerIndex() + (int) (pos - start);
+            long dst = bp.data() + inBlock;
+            if (data.hasMemoryAddress()) {
+                MEMORY.copyMemory(data.memoryAddress() + index, dst, n);
+            } else {
+                data.getBytes(index, MEMORY.newDirectByteBuffer(dst, n));
+            }
+            pos += n;
+        }
+
+        private void finish(Exception error) {
+            data.release();
+            if (error != null) {
+                failed(done, error);
+                return;
+            }
+            if (fua) {
+                workers.execute(() -> {
+                    try {
+                        file.backing().fdatasync();
+                        throttle(done);
+                    } catch (PosixException e) {
+                        done.failed(NbdError.fromErrno(e.errno()), e.getMessage());
+                    }
+                });
+            } else {
+                throttle(done);
+            }
+        }
+    }
+
+
+    /** Reports a failure: the errno of a failed call, or EIO (and a log line) for a bug. */
+    private void failed(IoCallback done, Exception e) {
+        if (e instanceof PosixException) {
+            done.failed(NbdError.fromErrno(((PosixException) e).errno()), e.getMessage());
+        } else {
+            LOG.error("request on {} failed", file, e);
+            done.failed(NbdError.EIO, "internal error: " + e);
+        }
+    }
+
+    /** bd_wait: a writer past the dirty mid-point gets its reply once the flushers retired its share. */
+    private void throttle(IoCallback done) {
+        long excess = cache.space.bd_heatup();
+        cache.space.bd_wait(excess, () -> done.succeeded(null));
+    }
+
+    // ------------------------------------------------------------------ FLUSH, TRIM, ZERO
+
+    @Override
+    public void flush(IoCallback done) {
+        workers.execute(() -> {
+            try {
+                file.backing().fdatasync();
+                done.succeeded(null);
+            } catch (PosixException e) {
+                done.failed(NbdError.fromErrno(e.errno()), e.getMessage());
+            }
+        });
+    }
+
+    @Override
+    public void trim(long offset, long length, boolean fua, IoCallback done) {
+        changeRange(offset, length, fua, done, () -> {
+            try {
+                file.backing().punchHole(offset, length);
+            } catch (PosixException e) {
+                if (e.errno() != Errno.EOPNOTSUPP) {
+                    throw e;
+                }
+                // TRIM is advisory: a file system without holes keeps the data.
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, boolean noHole, boolean fastZero, boolean fua, IoCallback done) {
+        changeRange(offset, length, fua, done, () -> {
+            if (zeroByFallocate(offset, length, noHole)) {
+                return null;
+            }
+            if (fastZero) {
+                return NbdError.ENOTSUP;
+            }
+            writeZeroBuffers(offset, length);
+            return null;
+        });
+    }
+
+    /** A change of the file itself, on a worker, after the overlapping buffers were invalidated. */
+    @FunctionalInterface
+    private interface FileChange {
+        NbdError apply() throws PosixException;
+    }
+
+    private void changeRange(long offset, long length, boolean fua, IoCallback done, FileChange change) {
+        workers.execute(() -> {
+            try {
+                if (length > 0) {
+                    cache.invalidateRange(file, offset / bsize, (offset + length - 1) / bsize);
+                }
+                NbdError refused = change.apply();
+                if (refused != null) {
+                    done.failed(refused, "the file system cannot zero faster than writing");
+                    return;
+                }
+                if (fua) {
+                    file.backing().fdatasync();
+                }
+                done.succeeded(null);
+            } catch (PosixException e) {
+                done.failed(NbdError.fromErrno(e.errno()), e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                done.failed(NbdError.ESHUTDOWN, "interrupted");
+            }
+        });
+    }
+
+    /** Zeroes with fallocate; false when the file system supports neither way. */
+    private boolean zeroByFallocate(long offset, long length, boolean noHole) throws PosixException {
+        if (!noHole) {
+            try {
+                file.backing().punchHole(offset, length);
+                return true;
+            } catch (PosixException e) {
+                if (e.errno() != Errno.EOPNOTSUPP) {
+                    throw e;
+                }
+            }
+        }
+        try {
+            file.backing().zeroRange(offset, length);
+            return true;
+        } catch (PosixException e) {
+            if (e.errno() != Errno.EOPNOTSUPP) {
+                throw e;
+            }
+            return false;
+        }
+    }
+
+    private void writeZeroBuffers(long offset, long length) throws PosixException {
+        int chunk = 1 << 20;
+        ByteBuf zeroes = ByteBufAllocator.DEFAULT.directBuffer(chunk);
+        try {
+            zeroes.writeZero(chunk);
+            for (long n = 0; n < length; ) {
+                int step = (int) Math.min(chunk, length - n);
+                file.backing().pwrite(zeroes.memoryAddress(), step, offset + n);
+                n += step;
+            }
+        } finally {
+            zeroes.release();
+        }
+    }
+
+    // ------------------------------------------------------------------ CACHE, BLOCK_STATUS
+
+    @Override
+    public void cache(long offset, long length, IoCallback done) {
+        workers.execute(() -> {
+            prime(offset, length, 0);
+            done.succeeded(null);
+        });
+    }
+
+    /**
+     * Reads blocks into the cache ahead of use (CACHE and read-ahead): each one not
+     * yet cached gets a buffer, paged in, left CLEAN. Stops early rather than wait
+     * for a buffer or push the working set out (above lobufspace).
+     */
+    private void prime(long offset, long length, int flags) {
+        long end = Math.min(file.size(), offset + length);
+        for (long blkno = offset / bsize; blkno * bsize < end; blkno++) {
+            if (cache.space.bufspace.get() >= cache.space.lobufspace) {
+                return;
+            }
+            try {
+                Buf bp = cache.getblk(file, blkno, null);
+                if (bp == null) {
+                    return;
+                }
+                if (!bp.isSet(Buf.B_CACHE)) {
+                    cache.kvabio.bkvasync(bp);
+                    bp.windowRef.mapping().populateRead(bp.windowOffset(), bp.size);
+                    cache.validate(bp, cache.allPages(bp));
+                    bp.setFlags(flags);
+                }
+                cache.bqrelse(bp);
+            } catch (PosixException e) {
+                LOG.debug("priming {} at block {} failed: {}", file, blkno, e.getMessage());
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void blockStatus(long offset, long length, int maxExtents, IoCallback done) {
+        workers.execute(() -> {
+            try {
+                long[] extents = file.backing().extents(offset, Math.max(length, 1), maxExtents);
+                done.succeeded(Descriptors.encode(ByteBufAllocator.DEFAULT, extents, file.size() - offset));
+            } catch (PosixException e) {
+                done.failed(NbdError.fromErrno(e.errno()), e.getMessage());
+            }
+        });
+    }
+
+    /** Drops the file's buffers and windows, makes everything durable and closes the file. */
+    @Override
+    public void close() {
+        try {
+            cache.invalidateFile(file);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            file.backing().fdatasync();
+        } catch (PosixException e) {
+            LOG.error("fdatasync of {} failed at close: {}", file, e.getMessage());
+        }
+        try {
+            file.backing().close();
+        } catch (PosixException e) {
+            LOG.error("close of {} failed: {}", file, e.getMessage());
+        }
+        cache.reclaimWindows();
+    }
+}

@@ -1,0 +1,38 @@
+package org.bufcached.daemon.cache;
+
+/**
+ * Sequential read detection for one file (breadn's read-ahead): when reads keep
+ * starting where the previous one ended, the window ahead of the reader is read in
+ * before it is asked for, growing from the first read's size up to a limit.
+ * Updated on event loops without a lock; a lost update only costs a read-ahead.
+ */
+final class ReadAhead {
+    static final long MAX_WINDOW = 4L << 20;
+
+    private volatile long lastEnd = -1;
+    private volatile long aheadEnd;
+    private volatile long window;
+
+    /**
+     * Notes a read of {@code [offset, offset + length)}; returns the range to read
+     * ahead as {start, length}, or null.
+     */
+    long[] observe(long offset, long length, long fileSize) {
+        boolean sequential = offset == lastEnd;
+        long end = offset + length;
+        lastEnd = end;
+        if (!sequential) {
+            window = 0;
+            return null;
+        }
+        long w = window == 0 ? Math.max(length * 4, 256 << 10) : Math.min(window * 2, MAX_WINDOW);
+        window = w;
+        long start = Math.max(end, aheadEnd);
+        if (start - end >= w / 2 || start >= fileSize) {
+            return null; // still far enough ahead
+        }
+        long stop = Math.min(fileSize, end + w);
+        aheadEnd = stop;
+        return stop > start ? new long[] {start, stop - start} : null;
+    }
+}
