@@ -11,6 +11,7 @@ import org.bufcached.config.HostPort;
 import org.bufcached.config.LimitsConfig;
 import org.bufcached.config.ListenUnix;
 import org.bufcached.daemon.export.Export;
+import org.bufcached.daemon.cache.BufCacheService;
 import org.bufcached.daemon.export.ExportOpener;
 import org.bufcached.daemon.export.ExportRegistry;
 import org.bufcached.daemon.export.IoWorkers;
@@ -46,6 +47,7 @@ public final class Daemon implements ReloadTarget {
     private final Connections connections = new Connections();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private IoWorkers workers;
+    private BufCacheService cache;
     private ExportOpener opener;
     private NbdServer server;
     private MetricsServer metricsServer;
@@ -71,7 +73,9 @@ public final class Daemon implements ReloadTarget {
     public void start() throws IOException {
         try {
             workers = new IoWorkers(config.cache().ioWorkers());
-            opener = new ExportOpener(workers);
+            int eventLoops = Runtime.getRuntime().availableProcessors();
+            cache = new BufCacheService(config.cache(), eventLoops, workers.executor(), meters.registry());
+            opener = new ExportOpener(workers, cache.cache());
             for (ExportConfig e : config.exports()) {
                 Export export = opener.open(e);
                 exports.add(export);
@@ -79,7 +83,8 @@ public final class Daemon implements ReloadTarget {
                         export.readOnly() ? " (read-only)" : "");
             }
             server = new NbdServer(exports, connections, requestMeters,
-                    Runtime.getRuntime().availableProcessors(), config.limits().handshakeTimeout().toMillis());
+                    eventLoops, config.limits().handshakeTimeout().toMillis());
+            cache.start(server.eventLoops());
             applyLimits(config.limits());
             listen();
             if (config.metrics().enabled()) {
@@ -138,6 +143,10 @@ public final class Daemon implements ReloadTarget {
         }
         new ExportReconciler(exports, connections, opener, requestMeters::forget).apply(diff, loaded);
         applyLimits(loaded.limits());
+        if (loaded.cache().size() == config.cache().size() && loaded.cache().bufferSize() == config.cache().bufferSize()) {
+            // Watermarks derived from an unchanged cache size apply now; a new size waits for the restart.
+            cache.retune(loaded.cache());
+        }
         if (loaded.logging().path().isEmpty()) {
             Logging.level(loaded.logging().level());
         }
@@ -218,6 +227,9 @@ public final class Daemon implements ReloadTarget {
         for (Export e : exports.snapshot()) {
             exports.remove(e.name());
             e.store().close();
+        }
+        if (cache != null) {
+            cache.close();
         }
         if (metricsServer != null) {
             metricsServer.close();

@@ -2,6 +2,8 @@ package org.bufcached.daemon.net;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
@@ -189,7 +191,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             ctx.channel().config().setAutoRead(true);
         }
         if (disconnecting && inFlight == 0) {
-            ctx.close();
+            closeAfterReplies(ctx);
         }
     }
 
@@ -198,8 +200,13 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         disconnecting = true;
         ctx.channel().config().setAutoRead(false);
         if (inFlight == 0) {
-            ctx.close();
+            closeAfterReplies(ctx);
         }
+    }
+
+    /** Closes once the replies already written have reached the socket, not before. */
+    static void closeAfterReplies(ChannelHandlerContext ctx) {
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     Export export() {
