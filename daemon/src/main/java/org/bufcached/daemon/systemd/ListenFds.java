@@ -23,6 +23,9 @@ public final class ListenFds {
     private static final int AF_INET6 = 10;
     /** {@code sizeof(struct sockaddr_storage)}. */
     private static final int SOCKADDR_STORAGE = 128;
+    private static final int F_GETFL = 3;
+    private static final int F_SETFL = 4;
+    private static final int O_NONBLOCK = 0x800;
 
     private ListenFds() {
     }
@@ -45,7 +48,9 @@ public final class ListenFds {
         for (int i = 0; i < count; i++) {
             int fd = FIRST_FD + i;
             String name = i < names.length && !names[i].isEmpty() ? names[i] : "unknown";
-            sockets.add(new InheritedSocket(fd, name, isUnix(fd, name)));
+            boolean unix = isUnix(fd, name);
+            makeNonBlocking(fd, name);
+            sockets.add(new InheritedSocket(fd, name, unix));
         }
         return sockets;
     }
@@ -67,6 +72,17 @@ public final class ListenFds {
             default:
                 throw new IllegalStateException("inherited socket " + fd + " (" + name + ") has address family "
                         + family + "; only TCP and Unix sockets are served");
+        }
+    }
+
+    /**
+     * systemd passes blocking sockets (unless the unit says NonBlocking=yes), and
+     * a blocking accept would stall the event loop that serves the listener.
+     */
+    static void makeNonBlocking(int fd, String name) {
+        int flags = Native.CALLS.fcntl(fd, F_GETFL, 0);
+        if (flags < 0 || Native.CALLS.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+            throw new IllegalStateException("cannot make inherited socket " + fd + " (" + name + ") non-blocking");
         }
     }
 
