@@ -30,8 +30,6 @@ public final class Buf {
     public static final int B_MARKER = 1 << 9;
     public static final int B_ERROR = 1 << 10;
     public static final int B_DEFERRED = 1 << 11;
-    /** Read ahead, not yet read: the first hit counts as a read-ahead hit (B_RAM). */
-    public static final int B_RAM = 1 << 12;
 
     private static final VarHandle FLAGS;
 

@@ -149,10 +149,6 @@ public final class BufCache implements AutoCloseable {
             return null;
         }
         if (!bp.isSet(Buf.B_INVAL) && (bp.valid & need) == need && bp.file == f && bp.blkno == blkno) {
-            if (bp.isSet(Buf.B_RAM)) {
-                bp.clearFlags(Buf.B_RAM);
-                readAheadHits.increment();
-            }
             bp.clearFlags(Buf.B_AGE);
             return bp;
         }

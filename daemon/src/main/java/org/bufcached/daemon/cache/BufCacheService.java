@@ -3,11 +3,15 @@ package org.bufcached.daemon.cache;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.config.CacheConfig;
 
@@ -23,16 +27,31 @@ public final class BufCacheService implements AutoCloseable {
     private final BufDaemon bufDaemon;
     private final BufDaemon bufDaemonHw;
     private final List<Future<?>> checkpoints = new ArrayList<>();
+    private final ExecutorService writeBack;
 
+    /**
+     * {@code io} serves requests (page-ins, pwrite, fallocate, fdatasync). Write-back
+     * gets workers of its own: a request must never queue behind the flushers'
+     * disk-bound writes, or back-pressure would land on the wrong requests.
+     */
     public BufCacheService(CacheConfig config, int eventLoops, Executor io, MeterRegistry registry) {
+        int writers = Math.max(2, config.ioWorkers() / 2);
+        int threads = eventLoops + config.ioWorkers() + writers + 2;
+        if (threads > WorkerThreads.MAX_THREADS) {
+            throw new IllegalArgumentException(threads + " threads would touch buffer memory (" + eventLoops
+                    + " event loops, " + config.ioWorkers() + " I/O workers, " + writers + " write-back workers, "
+                    + "2 flushers); the cpumask holds " + WorkerThreads.MAX_THREADS + ": lower cache.io-workers");
+        }
         this.cache = new BufCache(config, eventLoops);
+        this.writeBack = new ThreadPoolExecutor(writers, writers, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                new DefaultThreadFactory("bufcached-writeback", true));
         DistributionSummary clusterSizes = DistributionSummary.builder("bufcached.cache.cluster.size")
                 .description("Bytes per clustered write-back (cluster_awrite)")
                 .baseUnit("bytes")
                 .publishPercentileHistogram()
                 .register(registry);
-        this.bufDaemon = new BufDaemon(cache, false, io, clusterSizes::record);
-        this.bufDaemonHw = new BufDaemon(cache, true, io, clusterSizes::record);
+        this.bufDaemon = new BufDaemon(cache, false, writeBack, clusterSizes::record);
+        this.bufDaemonHw = new BufDaemon(cache, true, writeBack, clusterSizes::record);
         CacheMeters.register(registry, cache, bufDaemon, bufDaemonHw);
     }
 
@@ -68,6 +87,12 @@ public final class BufCacheService implements AutoCloseable {
         checkpoints.forEach(f -> f.cancel(false));
         bufDaemon.stop();
         bufDaemonHw.stop();
+        writeBack.shutdown();
+        try {
+            writeBack.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         cache.close();
     }
 }

@@ -134,8 +134,8 @@ final class BufDaemon implements Runnable {
                 if (bp.isSet(Buf.B_MARKER) || !bp.isSet(Buf.B_DELWRI)) {
                     continue;
                 }
-                if (bp.isSet(Buf.B_ERROR) && System.nanoTime() < bp.retryAfterNanos) {
-                    continue; // still backing off: never spin on a failing buffer
+                if (bp.isSet(Buf.B_DEFERRED) && System.nanoTime() < bp.retryAfterNanos) {
+                    continue; // a failed write-back backing off: never spin on it
                 }
                 if (!bp.lock.tryLock()) {
                     continue;
@@ -152,6 +152,7 @@ final class BufDaemon implements Runnable {
                 }
                 pcpu.remove(bp);
                 pcpu.spin.unlock();
+                bp.clearFlags(Buf.B_DEFERRED);
                 if (bp.isSet(Buf.B_INVAL)) {
                     cache.brelse(bp); // disposing of an invalid buffer counts as a flush
                 } else {
@@ -258,8 +259,8 @@ final class BufDaemon implements Runnable {
 
     /**
      * biodone for a write-back: on success the buffer is clean (bundirty signals
-     * waiting writers); on failure it stays dirty, marked B_ERROR, and is retried
-     * after a growing back-off. Either way it is requeued and unlocked.
+     * waiting writers); on failure it stays dirty, marked B_ERROR, and B_DEFERRED
+     * until a growing back-off has passed. Either way it is requeued and unlocked.
      */
     private void biodone(Buf bp, PosixException error) {
         if (error == null) {
@@ -269,7 +270,7 @@ final class BufDaemon implements Runnable {
             buffersWritten.increment();
         } else {
             writeErrors.increment();
-            bp.setFlags(Buf.B_ERROR);
+            bp.setFlags(Buf.B_ERROR | Buf.B_DEFERRED);
             bp.errors++;
             long backoff = Math.min(MAX_BACKOFF_NANOS, TimeUnit.MILLISECONDS.toNanos(10) << Math.min(bp.errors, 20));
             bp.retryAfterNanos = System.nanoTime() + backoff;

@@ -6,6 +6,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.util.internal.ThreadExecutorMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
 import org.bufcached.daemon.export.BlockStore;
 import org.bufcached.daemon.export.Descriptors;
@@ -79,11 +81,35 @@ public final class CachedStore implements BlockStore {
             done.succeeded(Unpooled.EMPTY_BUFFER);
             return;
         }
+        if (file.readAhead.covers(offset)) {
+            cache.readAheadHits.increment();
+        }
         new ReadOp(offset, length, done, home()).run();
         long[] ahead = file.readAhead.observe(offset, length, file.size());
         if (ahead != null) {
             cache.readAheadIssued.increment();
-            workers.execute(() -> prime(ahead[0], ahead[1], Buf.B_RAM));
+            workers.execute(() -> willNeed(ahead[0], ahead[1]));
+        }
+    }
+
+    /** Read-ahead: the kernel starts reading the range in; no buffer is taken for it. */
+    private void willNeed(long offset, long length) {
+        long end = offset + length;
+        long windowSize = cache.kva.windowSize();
+        for (long at = offset; at < end; ) {
+            long stop = Math.min(end, (at / windowSize + 1) * windowSize);
+            try {
+                Window w = file.acquireWindow(at);
+                try {
+                    w.mapping().willNeed(at - w.mapping().fileOffset(), stop - at);
+                } finally {
+                    w.refs.decrementAndGet();
+                }
+            } catch (PosixException e) {
+                LOG.debug("read-ahead of {} at {} failed: {}", file, at, e.getMessage());
+                return;
+            }
+            at = stop;
         }
     }
 
@@ -108,9 +134,7 @@ public final class CachedStore implements BlockStore {
             try {
                 while (pos < end) {
                     long blkno = pos / bsize;
-                    long inBlock = pos - blkno * bsize;
-                    long need = cache.pages(inBlock, Math.min(end - pos, blockLength(blkno) - inBlock));
-                    Buf bp = cache.getcacheblk(file, blkno, need);
+                    Buf bp = cache.getcacheblk(file, blkno, need(blkno, pos));
                     if (bp != null) {
                         cache.hits.increment();
                         append(bp);
@@ -121,13 +145,13 @@ public final class CachedStore implements BlockStore {
                     if (bp == null) {
                         return; // parked: resumes here
                     }
-                    if ((bp.valid & need) == need) {
+                    if ((bp.valid & need(blkno, pos)) == need(blkno, pos)) {
                         cache.bqhold(bp);
                         cache.bqrelse(bp);
                         append(bp);
                         continue;
                     }
-                    pageIn(bp, need);
+                    pageIn(missesFrom(bp));
                     return;
                 }
             } catch (PosixException | RuntimeException e) {
@@ -140,27 +164,75 @@ public final class CachedStore implements BlockStore {
             done.succeeded(data);
         }
 
-        /** The miss: fault the missing pages in on a worker, never on the event loop. */
-        private void pageIn(Buf bp, long need) {
-            workers.execute(() -> {
-                try {
-                    cache.kvabio.bkvasync(bp);
-                    long missing = need & ~bp.valid;
-                    long from = Long.numberOfTrailingZeros(missing) * cache.validUnit;
-                    long to = Math.min(bp.size, (64 - Long.numberOfLeadingZeros(missing)) * cache.validUnit);
-                    bp.windowRef.mapping().populateRead(bp.windowOffset() + from, to - from);
-                    cache.validate(bp, need);
-                    cache.bqhold(bp);
-                    cache.bqrelse(bp);
-                    home.execute(() -> {
-                        append(bp);
-                        run();
-                    });
-                } catch (PosixException | RuntimeException e) {
-                    bp.setFlags(Buf.B_INVAL);
-                    cache.brelse(bp);
-                    home.execute(() -> fail(e));
+        /** The pages of block {@code blkno} that a read from {@code at} to the end needs. */
+        private long need(long blkno, long at) {
+            long inBlock = at - blkno * bsize;
+            return cache.pages(inBlock, Math.min(end - at, blockLength(blkno) - inBlock));
+        }
+
+        /**
+         * The locked buffer {@code first} and the following blocks that also miss,
+         * locked without waiting: one trip to a worker pages them all in.
+         */
+        private List<Buf> missesFrom(Buf first) throws PosixException {
+            List<Buf> batch = new ArrayList<>(4);
+            batch.add(first);
+            for (long at = (first.blkno + 1) * bsize; at < end; at += bsize) {
+                long blkno = at / bsize;
+                Buf held = cache.getcacheblk(file, blkno, need(blkno, at));
+                if (held != null) {
+                    cache.bqdrop(held);
+                    break;
                 }
+                Buf bp = cache.getblk(file, blkno, null);
+                if (bp == null) {
+                    break;
+                }
+                batch.add(bp);
+            }
+            return batch;
+        }
+
+        /** The misses: fault the missing pages in on a worker, never on the event loop. */
+        private void pageIn(List<Buf> batch) {
+            workers.execute(() -> {
+                Exception error = null;
+                int good = 0;
+                for (Buf bp : batch) {
+                    long need = need(bp.blkno, Math.max(pos, bp.loffset));
+                    try {
+                        if (error == null) {
+                            cache.kvabio.bkvasync(bp);
+                            long missing = need & ~bp.valid;
+                            if (missing != 0) {
+                                long from = Long.numberOfTrailingZeros(missing) * cache.validUnit;
+                                long to = Math.min(bp.size, (64 - Long.numberOfLeadingZeros(missing)) * cache.validUnit);
+                                bp.windowRef.mapping().populateRead(bp.windowOffset() + from, to - from);
+                            }
+                            cache.validate(bp, need);
+                        }
+                    } catch (PosixException | RuntimeException e) {
+                        error = e;
+                        bp.setFlags(Buf.B_INVAL);
+                    }
+                    if (error == null) {
+                        cache.bqhold(bp); // so no getnewbuf can take it before the reply is built
+                        good++;
+                    }
+                    cache.brelse(bp);
+                }
+                Exception failure = error;
+                int paged = good;
+                home.execute(() -> {
+                    for (int i = 0; i < paged; i++) {
+                        append(batch.get(i));
+                    }
+                    if (failure != null) {
+                        fail(failure);
+                    } else {
+                        run();
+                    }
+                });
             });
         }
 
@@ -445,17 +517,17 @@ public final class CachedStore implements BlockStore {
     @Override
     public void cache(long offset, long length, IoCallback done) {
         workers.execute(() -> {
-            prime(offset, length, 0);
+            prime(offset, length);
             done.succeeded(null);
         });
     }
 
     /**
-     * Reads blocks into the cache ahead of use (CACHE and read-ahead): each one not
-     * yet cached gets a buffer, paged in, left CLEAN. Stops early rather than wait
-     * for a buffer or push the working set out (above lobufspace).
+     * NBD_CMD_CACHE: each block of the range not yet cached gets a buffer, paged
+     * in, left CLEAN. Stops early rather than wait for a buffer or push the working
+     * set out (above lobufspace): the command is advisory.
      */
-    private void prime(long offset, long length, int flags) {
+    private void prime(long offset, long length) {
         long end = Math.min(file.size(), offset + length);
         for (long blkno = offset / bsize; blkno * bsize < end; blkno++) {
             if (cache.space.bufspace.get() >= cache.space.lobufspace) {
@@ -470,7 +542,6 @@ public final class CachedStore implements BlockStore {
                     cache.kvabio.bkvasync(bp);
                     bp.windowRef.mapping().populateRead(bp.windowOffset(), bp.size);
                     cache.validate(bp, cache.allPages(bp));
-                    bp.setFlags(flags);
                 }
                 cache.bqrelse(bp);
             } catch (PosixException e) {

@@ -2,14 +2,16 @@ package org.bufcached.daemon.cache;
 
 /**
  * Sequential read detection for one file (breadn's read-ahead): when reads keep
- * starting where the previous one ended, the window ahead of the reader is read in
- * before it is asked for, growing from the first read's size up to a limit.
- * Updated on event loops without a lock; a lost update only costs a read-ahead.
+ * starting where the previous one ended, the range ahead of the reader is
+ * announced to the kernel (MADV_WILLNEED) before it is asked for, growing from
+ * the first read's size up to a limit. Updated on event loops without a lock; a
+ * lost update only costs a read-ahead.
  */
 final class ReadAhead {
     static final long MAX_WINDOW = 4L << 20;
 
     private volatile long lastEnd = -1;
+    private volatile long aheadStart;
     private volatile long aheadEnd;
     private volatile long window;
 
@@ -17,6 +19,11 @@ final class ReadAhead {
      * Notes a read of {@code [offset, offset + length)}; returns the range to read
      * ahead as {start, length}, or null.
      */
+    /** Whether a read at {@code offset} lands in the range last read ahead. */
+    boolean covers(long offset) {
+        return offset >= aheadStart && offset < aheadEnd;
+    }
+
     long[] observe(long offset, long length, long fileSize) {
         boolean sequential = offset == lastEnd;
         long end = offset + length;
@@ -32,6 +39,7 @@ final class ReadAhead {
             return null; // still far enough ahead
         }
         long stop = Math.min(fileSize, end + w);
+        aheadStart = start;
         aheadEnd = stop;
         return stop > start ? new long[] {start, stop - start} : null;
     }
