@@ -208,7 +208,16 @@ final class DaemonProcess implements AutoCloseable {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
-    static Path jar() {
+    private static Path jarCopy;
+
+    /**
+     * A private copy of the jar, taken once per test JVM, so that a rebuild of
+     * target/ while the suite runs cannot swap it under a daemon being started.
+     */
+    static synchronized Path jar() {
+        if (jarCopy != null) {
+            return jarCopy;
+        }
         String explicit = System.getProperty("bufcached.jar");
         Path jar = explicit != null ? Path.of(explicit)
                 : Path.of(System.getProperty("basedir", "."), "target", "bufcached.jar");
@@ -216,7 +225,15 @@ final class DaemonProcess implements AutoCloseable {
             throw new AssertionError("daemon jar not found at " + jar.toAbsolutePath()
                     + " (run the package phase first, or pass -Dbufcached.jar=PATH)");
         }
-        return jar.toAbsolutePath();
+        try {
+            Path copy = Files.createTempFile("bufcached-it-", ".jar");
+            copy.toFile().deleteOnExit();
+            Files.copy(jar, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            jarCopy = copy;
+        } catch (IOException e) {
+            throw new AssertionError("cannot copy " + jar + ": " + e, e);
+        }
+        return jarCopy;
     }
 
     /** A TCP port on 127.0.0.1 that was free a moment ago. */

@@ -90,6 +90,29 @@ class FioIT {
         }
     }
 
+    @Test
+    void sigtermDuringLoadStopsGracefully() throws Exception {
+        Path log = tmp.resolve("fio-load.log");
+        Process fio = null;
+        try (DaemonProcess d = daemon()) {
+            fio = Tool.background(log, "fio", "--name=load", "--ioengine=nbd", "--uri=" + d.uri("disk0"),
+                    "--rw=randrw", "--bs=64k", "--size=64M", "--iodepth=32", "--time_based=1", "--runtime=60");
+            Thread.sleep(2500);
+            assertThat(fio.isAlive()).as("fio under load before SIGTERM:\n%s", Tool.text(log)).isTrue();
+            long start = System.nanoTime();
+            d.close(); // SIGTERM: requests in flight answered, exit code 0 (asserted by close)
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(millis).as("graceful stop with 32 requests in flight").isLessThan(15_000);
+            assertThat(fio.waitFor(30, TimeUnit.SECONDS)).as("fio ends once the server is gone:\n%s", Tool.text(log))
+                    .isTrue();
+            assertThat(fio.exitValue()).as("fio's requests after the stop failed:\n%s", Tool.text(log)).isNotZero();
+        } finally {
+            if (fio != null && fio.isAlive()) {
+                Tool.killTree(fio.toHandle());
+            }
+        }
+    }
+
     /** Runs fio with the nbd engine on the daemon's Unix socket, with JSON output on stdout. */
     private Tool.Result fio(DaemonProcess d, String name, String... options) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("fio", "--name=" + name, "--ioengine=nbd",

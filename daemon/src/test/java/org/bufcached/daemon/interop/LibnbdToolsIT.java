@@ -31,7 +31,7 @@ class LibnbdToolsIT {
     private DaemonProcess threeExports(boolean tcp) throws Exception {
         DaemonProcess.Builder b = DaemonProcess.builder(tmp.resolve("daemon"))
                 .export("disk0", 64 * MiB, false, "first disk")
-                .export("scratch", 16 * MiB, false, "scratch space, with spaces")
+                .export("scratch", 16 * MiB, false, "scratch space, ünïcode ✓")
                 .export("ro", 8 * MiB, true, "read-only disk");
         return (tcp ? b.tcp() : b).start();
     }
