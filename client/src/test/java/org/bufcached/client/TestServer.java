@@ -53,8 +53,18 @@ public final class TestServer implements AutoCloseable {
         return start(kind, dir, size, file);
     }
 
-    /** Starts {@code kind} serving {@code file} (ignored for the memory plugin). */
+    /** Starts {@code kind} serving {@code file} (ignored for the memory plugin); bufcached without metrics. */
     public static TestServer start(Kind kind, Path dir, long size, Path file) throws IOException, InterruptedException {
+        return start(kind, dir, size, file, "off");
+    }
+
+    /** Starts bufcached serving {@code file} with its metrics endpoint on {@code metricsListen} (HOST:PORT). */
+    public static TestServer bufcached(Path dir, Path file, String metricsListen) throws IOException, InterruptedException {
+        return start(Kind.BUFCACHED, dir, 0, file, metricsListen);
+    }
+
+    private static TestServer start(Kind kind, Path dir, long size, Path file, String metricsListen)
+            throws IOException, InterruptedException {
         Path socket = dir.resolve(kind.name().toLowerCase() + ".sock");
         List<String> cmd = new ArrayList<>();
         String export = "";
@@ -77,7 +87,7 @@ public final class TestServer implements AutoCloseable {
                         "bufcached daemon jar " + DAEMON_JAR + " does not exist (build the daemon module first)");
                 export = "disk";
                 cmd.addAll(List.of(javaBinary(), "-jar", DAEMON_JAR.toString(), "--unix", socket.toString(),
-                        "--export", export + "=" + file));
+                        "--metrics", metricsListen, "--export", export + "=" + file));
                 break;
             default:
                 throw new IllegalArgumentException(kind.name());

@@ -86,10 +86,11 @@ public final class Daemon implements ReloadTarget {
                     eventLoops, config.limits().handshakeTimeout().toMillis());
             cache.start(server.eventLoops());
             applyLimits(config.limits());
-            listen();
+            // Every port is bound before the first client is accepted, so a clash stops the start cleanly.
             if (config.metrics().enabled()) {
                 metricsServer = MetricsServer.start(config.metrics().listen(), meters.registry(), this::ready);
             }
+            listen();
         } catch (IOException | RuntimeException e) {
             release();
             throw e;

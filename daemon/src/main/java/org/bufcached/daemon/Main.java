@@ -13,6 +13,7 @@ import org.bufcached.config.ExportConfig;
 import org.bufcached.config.HostPort;
 import org.bufcached.config.ListenConfig;
 import org.bufcached.config.ListenUnix;
+import org.bufcached.config.MetricsConfig;
 import org.bufcached.daemon.logging.Logging;
 import org.bufcached.daemon.reload.Reloader;
 import org.slf4j.Logger;
@@ -45,6 +46,11 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--unix", paramLabel = "PATH",
             description = "Listen for NBD on a Unix domain socket (repeatable; replaces the configured listeners).")
     List<Path> unix = new ArrayList<>();
+
+    @Option(names = "--metrics", paramLabel = "HOST:PORT|off",
+            description = "Serve /metrics, /healthz and /readyz on HOST:PORT, or not at all with 'off' "
+                    + "(overrides metrics.listen and metrics.enabled; default 127.0.0.1:10810).")
+    String metrics;
 
     @Option(names = "--export", paramLabel = "NAME=FILE[,size=SIZE][,readonly]", converter = ExportOption.class,
             description = {"Export FILE as NAME (repeatable). size= creates or extends a sparse file; SIZE takes "
@@ -153,7 +159,12 @@ public final class Main implements Callable<Integer> {
                 }
             }
         }
-        return new BufcachedConfig(listen, merged, base.cache(), base.limits(), base.metrics(), base.logging(),
+        MetricsConfig metricsConfig = base.metrics();
+        if (metrics != null) {
+            metricsConfig = metrics.equals("off") ? new MetricsConfig(false, metricsConfig.listen())
+                    : new MetricsConfig(true, HostPort.parse(metrics));
+        }
+        return new BufcachedConfig(listen, merged, base.cache(), base.limits(), metricsConfig, base.logging(),
                 base.source());
     }
 }

@@ -7,7 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Map;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "stats", mixinStandardHelpOptions = true, description = "Summarize a running bufcached's /metrics.")
 final class StatsCommand implements Callable<Integer> {
-    @Option(names = "--metrics", defaultValue = "http://127.0.0.1:9102/metrics",
+    @Option(names = "--metrics", defaultValue = "http://127.0.0.1:10810/metrics",
             description = "metrics URL of the daemon (default ${DEFAULT-VALUE})")
     URI url;
 
@@ -57,29 +57,36 @@ final class StatsCommand implements Callable<Integer> {
         return 0;
     }
 
+    private static final String CACHE = "bufcached_cache_";
+
     private static void print(PrintWriter out, MetricsSnapshot m) {
+        if (!m.has(CACHE + "bufspace_bytes")) {
+            throw new IllegalStateException("the endpoint has no bufcached cache metrics");
+        }
         out.println("cache");
-        line(out, "space", bytes(m.sum("bufspace", "dirty", "running", "hw", "lo", "max")) + " of "
-                + bytes(m.sum("bufspace_max", "") + m.sum("hibufspace", "")));
-        line(out, "dirty", bytes(m.sum("dirtybufspace", "hw", "lo", "hi")) + " in " + count(m.sum("dirtybufcount", "hw"))
-                + " buffers");
-        line(out, "running", bytes(m.sum("runningbufspace", "lo", "hi")) + " in " + count(m.sum("runningbufcount", ""))
-                + " writes");
-        double hits = m.sum("hit", "ratio");
-        double misses = m.sum("miss", "");
+        line(out, "space", bytes(m.sum(CACHE + "bufspace_bytes")) + " of " + bytes(m.sum(CACHE
+                + "tunable_hibufspace_bytes")) + " (" + bytes(m.sum(CACHE + "mapped_bytes")) + " mapped)");
+        line(out, "dirty", bytes(m.sum(CACHE + "dirtybufspace_bytes")) + " in " + count(m.sum(CACHE + "dirtybufcount"))
+                + " buffers (high mark " + bytes(m.sum(CACHE + "tunable_hidirtybufspace_bytes")) + ")");
+        line(out, "running", bytes(m.sum(CACHE + "runningbufspace_bytes")) + " in "
+                + count(m.sum(CACHE + "runningbufcount")) + " writes");
+        double hits = m.sum(CACHE + "hits_total");
+        double misses = m.sum(CACHE + "misses_total");
         line(out, "hit ratio", hits + misses == 0 ? "n/a" : String.format(Locale.ROOT, "%.1f%% (%s hits, %s misses)",
                 100 * hits / (hits + misses), count(hits), count(misses)));
-        line(out, "flushes", count(m.sum("flush", "bytes", "seconds")) + " (" + bytes(m.sum("flush_bytes", "")
-                + m.sum("flushed_bytes", "")) + " written back)");
-        Map<String, Map<String, Double>> exports = m.byLabel("export");
+        line(out, "flushing", count(m.sum(CACHE + "flush_buffers_total")) + " buffers written back in "
+                + count(m.sum(CACHE + "flush_clusters_total")) + " clusters, "
+                + count(m.sum(CACHE + "flush_errors_total")) + " errors");
+        List<String> exports = m.labelValues("bufcached_requests_total", "export");
         if (!exports.isEmpty()) {
             out.println();
             out.printf(Locale.ROOT, "%-20s %14s %14s %12s %12s%n", "export", "read", "written", "requests", "errors");
-            for (Map.Entry<String, Map<String, Double>> e : exports.entrySet()) {
-                Map<String, Double> v = e.getValue();
-                out.printf(Locale.ROOT, "%-20s %14s %14s %12s %12s%n", e.getKey(),
-                        bytes(MetricsSnapshot.sum(v, "read", "bytes")), bytes(MetricsSnapshot.sum(v, "writ", "bytes")),
-                        count(MetricsSnapshot.sum(v, "request", "")), count(MetricsSnapshot.sum(v, "error", "")));
+            for (String e : exports) {
+                out.printf(Locale.ROOT, "%-20s %14s %14s %12s %12s%n", e,
+                        bytes(m.sum("bufcached_request_bytes_total", "export", e, "command", "read")),
+                        bytes(m.sum("bufcached_request_bytes_total", "export", e, "command", "write")),
+                        count(m.sum("bufcached_requests_total", "export", e)),
+                        count(m.sum("bufcached_request_errors_total", "export", e)));
             }
         }
     }

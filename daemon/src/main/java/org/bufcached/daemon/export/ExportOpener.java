@@ -27,11 +27,16 @@ public final class ExportOpener {
     public Export open(ExportConfig config) throws IOException {
         Path path = config.path();
         BackingFile file;
-        if (config.size().isPresent() && !config.readonly()) {
+        if (config.size().isPresent()) {
             if (path.getParent() != null) {
                 Files.createDirectories(path.getParent());
             }
             file = BackingFile.openOrCreate(path, config.size().getAsLong());
+            if (config.readonly()) {
+                // Created or extended as asked; served through a read-only descriptor.
+                file.close();
+                file = BackingFile.open(path, true);
+            }
         } else {
             file = BackingFile.open(path, config.readonly());
         }

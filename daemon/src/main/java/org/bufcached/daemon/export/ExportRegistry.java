@@ -37,6 +37,21 @@ public final class ExportRegistry {
         exports = Collections.unmodifiableMap(next);
     }
 
+    /**
+     * Puts {@code export} in the place of the one of the same name, atomically:
+     * new handshakes never see the name missing, and the order (which decides the
+     * default export) is kept. Returns the export replaced.
+     */
+    public synchronized Export replace(Export export) {
+        Map<String, Export> next = new LinkedHashMap<>(exports);
+        Export old = next.replace(export.name(), export);
+        if (old == null) {
+            throw new IllegalArgumentException("no export named " + export.name() + " to replace");
+        }
+        exports = Collections.unmodifiableMap(next);
+        return old;
+    }
+
     /** Removes the export from new handshakes; open connections keep their reference. */
     public synchronized Export remove(String name) {
         Map<String, Export> next = new LinkedHashMap<>(exports);

@@ -87,8 +87,6 @@ public final class ExportReconciler {
 
     /** Puts {@code replacement} in place of the export of the same name; returns the one it replaced. */
     private Export swap(Export replacement) {
-        Export old = exports.remove(replacement.name());
-        exports.add(replacement);
-        return old;
+        return exports.replace(replacement);
     }
 }
