@@ -28,31 +28,38 @@ public final class BufCacheService implements AutoCloseable {
     private final BufDaemon bufDaemonHw;
     private final List<Future<?>> checkpoints = new ArrayList<>();
     private final ExecutorService writeBack;
+    private final ExecutorService writeBackHw;
 
     /**
-     * {@code io} serves requests (page-ins, pwrite, fallocate, fdatasync). Write-back
-     * gets workers of its own: a request must never queue behind the flushers'
-     * disk-bound writes, or back-pressure would land on the wrong requests.
+     * {@code io} serves requests (page-ins, pwrite, fallocate, fdatasync). Each
+     * flush class gets write-back workers of its own: a request must never queue
+     * behind the flushers' disk-bound writes, and a stalled heavy store must not
+     * hold up light write-back.
      */
     public BufCacheService(CacheConfig config, int eventLoops, Executor io, MeterRegistry registry) {
         int writers = Math.max(2, config.ioWorkers() / 2);
-        int threads = eventLoops + config.ioWorkers() + writers + 2;
+        int threads = eventLoops + config.ioWorkers() + 2 * writers + 2;
         if (threads > WorkerThreads.MAX_THREADS) {
             throw new IllegalArgumentException(threads + " threads would touch buffer memory (" + eventLoops
-                    + " event loops, " + config.ioWorkers() + " I/O workers, " + writers + " write-back workers, "
+                    + " event loops, " + config.ioWorkers() + " I/O workers, 2 x " + writers + " write-back workers, "
                     + "2 flushers); the cpumask holds " + WorkerThreads.MAX_THREADS + ": lower cache.io-workers");
         }
         this.cache = new BufCache(config, eventLoops);
-        this.writeBack = new ThreadPoolExecutor(writers, writers, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                new DefaultThreadFactory("bufcached-writeback", true));
+        this.writeBack = writeBackPool(writers, "bufcached-writeback");
+        this.writeBackHw = writeBackPool(writers, "bufcached-writeback-hw");
         DistributionSummary clusterSizes = DistributionSummary.builder("bufcached.cache.cluster.size")
                 .description("Bytes per clustered write-back (cluster_awrite)")
                 .baseUnit("bytes")
                 .publishPercentileHistogram()
                 .register(registry);
         this.bufDaemon = new BufDaemon(cache, false, writeBack, clusterSizes::record);
-        this.bufDaemonHw = new BufDaemon(cache, true, writeBack, clusterSizes::record);
+        this.bufDaemonHw = new BufDaemon(cache, true, writeBackHw, clusterSizes::record);
         CacheMeters.register(registry, cache, bufDaemon, bufDaemonHw);
+    }
+
+    private static ExecutorService writeBackPool(int threads, String name) {
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                new DefaultThreadFactory(name, true));
     }
 
     public BufCache cache() {
@@ -87,11 +94,13 @@ public final class BufCacheService implements AutoCloseable {
         checkpoints.forEach(f -> f.cancel(false));
         bufDaemon.stop();
         bufDaemonHw.stop();
-        writeBack.shutdown();
-        try {
-            writeBack.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        for (ExecutorService pool : new ExecutorService[] {writeBack, writeBackHw}) {
+            pool.shutdown();
+            try {
+                pool.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         cache.close();
     }

@@ -221,13 +221,13 @@ final class BufDaemon implements Runnable {
         long windowOffset = head.windowOffset();
         io.execute(() -> {
             cache.threads.enter();
-            PosixException error = null;
+            Exception error = null;
             try {
                 for (Buf b : cluster) {
                     cache.kvabio.bkvasync(b);
                 }
                 f.writeBack(w, windowOffset, total);
-            } catch (PosixException e) {
+            } catch (PosixException | RuntimeException e) {
                 error = e;
             } finally {
                 for (Buf b : cluster) {
@@ -262,7 +262,7 @@ final class BufDaemon implements Runnable {
      * waiting writers); on failure it stays dirty, marked B_ERROR, and B_DEFERRED
      * until a growing back-off has passed. Either way it is requeued and unlocked.
      */
-    private void biodone(Buf bp, PosixException error) {
+    private void biodone(Buf bp, Exception error) {
         if (error == null) {
             bp.clearFlags(Buf.B_ERROR);
             bp.errors = 0;
@@ -275,7 +275,7 @@ final class BufDaemon implements Runnable {
             long backoff = Math.min(MAX_BACKOFF_NANOS, TimeUnit.MILLISECONDS.toNanos(10) << Math.min(bp.errors, 20));
             bp.retryAfterNanos = System.nanoTime() + backoff;
             if (bp.errors == 1) {
-                LOG.warn("write-back of {} failed: {}", bp, error.getMessage());
+                LOG.warn("write-back of {} failed: {}", bp, error.toString());
             }
         }
         cache.bqrelse(bp);

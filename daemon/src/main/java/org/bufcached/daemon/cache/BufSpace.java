@@ -284,9 +284,18 @@ public final class BufSpace {
         }
     }
 
+    /**
+     * Runs the waiters queued in the slot now. A waiter that must wait again may
+     * queue itself in this very slot: it is not run again by this call, which
+     * would spin while nothing changes.
+     */
     private void drainSlot(int slot) {
-        Runnable r;
-        while ((r = bd_wake_ary[slot].poll()) != null) {
+        ConcurrentLinkedQueue<Runnable> q = bd_wake_ary[slot];
+        for (int n = q.size(); n > 0; n--) {
+            Runnable r = q.poll();
+            if (r == null) {
+                return;
+            }
             r.run();
         }
     }

@@ -28,6 +28,8 @@ final class KvaMap {
     private final long windowSize;
     private volatile long maxMapped;
     private final AtomicLong mapped = new AtomicLong();
+    /** Bytes of live (not retired) windows: what the budget bounds when a new window is mapped. */
+    private long liveBytes;
     private final AtomicLong generations = new AtomicLong();
     private final AtomicLong unmaps = new AtomicLong();
     private final List<Window> live = new ArrayList<>();
@@ -69,7 +71,9 @@ final class KvaMap {
         synchronized (this) {
             long offset = index * windowSize;
             long length = Math.min(windowSize, roundUpToPage(file.size() - offset));
-            while (mapped.get() + length > maxMapped && !live.isEmpty()) {
+            // Retired windows may stay mapped a while (held buffers, a grace period); the
+            // budget counts live ones, or every window would be retired at once.
+            while (liveBytes + length > maxMapped && !live.isEmpty()) {
                 Window victim = leastRecentlyUsed();
                 retireLocked(victim);
                 toEvict.add(victim);
@@ -78,6 +82,7 @@ final class KvaMap {
             w = new Window(mw, file, index, generations.incrementAndGet());
             w.lastUse = System.nanoTime();
             live.add(w);
+            liveBytes += length;
             mapped.addAndGet(length);
         }
         toEvict.forEach(evictor);
@@ -96,7 +101,9 @@ final class KvaMap {
     }
 
     private void retireLocked(Window w) {
-        live.remove(w);
+        if (live.remove(w)) {
+            liveBytes -= w.length();
+        }
         w.retired = true;
         w.file().forgetWindow(w);
         w.retiredAt = threads.snapshot();
