@@ -83,8 +83,14 @@ class WindowRetirementStressIT {
             }
             double unmapped = DaemonProc.metric(port, "bufcached_cache_windows_unmapped_total");
             double mapped = DaemonProc.metric(port, "bufcached_cache_mapped_bytes");
+            double retired = DaemonProc.metric(port, "bufcached_cache_windows_retired");
+            Thread.sleep(2000);
             System.out.println("WindowRetirementStressIT seed " + seed + ": " + driver.stats + "; windows unmapped "
-                    + unmapped + ", mapped now " + mapped);
+                    + unmapped + "; at the end of the load: mapped " + mapped + " bytes, " + retired
+                    + " windows awaiting unmap; 2 s idle later: mapped "
+                    + DaemonProc.metric(port, "bufcached_cache_mapped_bytes") + " bytes, "
+                    + DaemonProc.metric(port, "bufcached_cache_windows_retired") + " awaiting unmap"
+                    + " (max-mapped 131072)");
             assertThat(unmapped).as("windows unmapped during the stress").isGreaterThan(1000);
             assertThat(driver.stats.reads.sum()).as("reads checked").isGreaterThan(1000);
             assertThat(d.terminate()).as("exit code after SIGTERM; log:\n%s", d.log()).isZero();
