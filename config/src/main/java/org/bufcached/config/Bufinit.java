@@ -17,14 +17,15 @@ package org.bufcached.config;
  * lorunningspace  = 2/3 hirunningspace
  * </pre>
  *
- * With the default 1GiB cache of 64KiB buffers that gives a 1023.4MiB
- * hibufspace, 959.4MiB lobufspace, 511.7MiB hidirtybufspace and a just under 64MiB
- * hirunningspace. The cache holds buffer headers only (the data is in the page
- * cache), so a large default costs a few megabytes of heap.
+ * With the default 4GiB cache of 64KiB buffers that gives a 4095.4MiB
+ * hibufspace, 4031.4MiB lobufspace, 2047.7MiB hidirtybufspace and a just under
+ * 256MiB hirunningspace. The cache holds buffer headers only (the data is in the
+ * page cache, and the kernel's own dirty limits apply to it as well), so a large
+ * default costs about ten megabytes of heap.
  */
 final class Bufinit {
     static final long MIB = 1024 * 1024;
-    static final long SIZE = 1024 * MIB;
+    static final long SIZE = 4096 * MIB;
     static final long BUFFER_SIZE = 64 * 1024;
     static final int FLUSHPERQUEUE = 64;
     static final long CLUSTER_LIMIT = MIB;

@@ -12,10 +12,10 @@ class CacheConfigTest {
     @Test
     void defaultsAreDerivedFromTheCacheSizeLikeBufinit() {
         CacheConfig cache = parse("").cache();
-        assertThat(cache.size()).isEqualTo(1024 * MIB);
+        assertThat(cache.size()).isEqualTo(4096 * MIB);
         assertThat(cache.bufferSize()).isEqualTo(64 * 1024);
-        assertThat(cache.maxbufspace()).isEqualTo(1024 * MIB);
-        assertThat(cache.hibufspace()).isEqualTo(1024 * MIB - 10 * 64 * 1024);
+        assertThat(cache.maxbufspace()).isEqualTo(4096 * MIB);
+        assertThat(cache.hibufspace()).isEqualTo(4096 * MIB - 10 * 64 * 1024);
         assertThat(cache.lobufspace()).isEqualTo(cache.hibufspace() - 64 * MIB);
         assertThat(cache.hidirtybufspace()).isEqualTo(cache.hibufspace() / 2);
         assertThat(cache.lodirtybufspace()).isEqualTo(cache.hidirtybufspace() / 2);
@@ -54,7 +54,7 @@ class CacheConfigTest {
     void derivedValuesFollowTheValuesTheyDependOn() {
         CacheConfig cache = parse("cache:\n  hidirtybufspace: 64MiB\n").cache();
         assertThat(cache.lodirtybufspace()).isEqualTo(32 * MIB);
-        assertThat(cache.hibufspace()).isEqualTo(1024 * MIB - 640 * 1024);
+        assertThat(cache.hibufspace()).isEqualTo(4096 * MIB - 640 * 1024);
     }
 
     @Test

@@ -40,11 +40,11 @@ class ConfigDiffTest {
 
     @Test
     void watermarksTunablesAndLimitsApplyLive() {
-        ConfigDiff diff = ConfigDiff.between(parse(""), parse("cache:\n  hidirtybufspace: 64MiB\n"
+        ConfigDiff diff = ConfigDiff.between(parse(""), parse("cache:\n  hidirtybufspace: 1GiB\n"
                 + "  flushperqueue: 8\n  max-mapped: 32G\nlimits:\n  idle-timeout: 5m\nlogging:\n  level: DEBUG\n"));
         assertThat(diff.live()).containsExactly(
-                new SettingChange("cache.hidirtybufspace", "523968KiB", "64MiB"),
-                new SettingChange("cache.lodirtybufspace", "261984KiB", "32MiB"),
+                new SettingChange("cache.hidirtybufspace", "2096832KiB", "1GiB"),
+                new SettingChange("cache.lodirtybufspace", "1048416KiB", "512MiB"),
                 new SettingChange("cache.flushperqueue", "64", "8"),
                 new SettingChange("cache.max-mapped", "64GiB", "32GiB"),
                 new SettingChange("limits.idle-timeout", "0s", "5m"),
@@ -64,7 +64,7 @@ class ConfigDiffTest {
                 .containsExactly("cache.hibufspace", "cache.lobufspace", "cache.hidirtybufspace",
                         "cache.lodirtybufspace", "cache.hirunningspace", "cache.lorunningspace");
         assertThat(diff.needsRestart()).isTrue();
-        assertThat(ConfigDiff.between(parse(""), parse("cache:\n  size: 2G\n")).restart())
+        assertThat(ConfigDiff.between(parse(""), parse("cache:\n  size: 8G\n")).restart())
                 .extracting(SettingChange::key).containsExactly("cache.size");
     }
 }
