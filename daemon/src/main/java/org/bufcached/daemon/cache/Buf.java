@@ -73,6 +73,9 @@ public final class Buf {
     /** Which pages were written and not yet written back (b_dirty bits); accounted in dirtybufspace. */
     long dirty;
 
+    /** Which association this is: bumped whenever the header is given a block. */
+    long association;
+
     /** Write-back errors in a row, for the back-off of B_ERROR buffers. */
     int errors;
     long retryAfterNanos;

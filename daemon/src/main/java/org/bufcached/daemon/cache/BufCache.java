@@ -222,6 +222,7 @@ public final class BufCache implements AutoCloseable {
         bp.valid = 0;
         bp.dirty = 0;
         kvabio.bkvareset(bp);
+        bp.association++;
         bp.blkno = blkno;
         bp.file = f;
         space.bufspace.addAndGet(bp.size);
@@ -558,7 +559,7 @@ public final class BufCache implements AutoCloseable {
     }
 
     /** The block's buffer, locked; waits (a worker thread only) while someone else holds the lock. */
-    private Buf lockOrWait(CachedFile f, long blkno) throws InterruptedException {
+    Buf lockOrWait(CachedFile f, long blkno) throws InterruptedException {
         for (;;) {
             Buf bp = f.hash.lookupHold(blkno);
             if (bp == null) {
@@ -585,9 +586,9 @@ public final class BufCache implements AutoCloseable {
 
     /** Drops every buffer of {@code f} and retires its windows (export closed). */
     void invalidateFile(CachedFile f) throws InterruptedException {
+        f.markClosed(); // first: requests still under way stop at their next step
         long blocks = (f.size() + space.bufferSize - 1) / space.bufferSize;
         invalidateRange(f, 0, blocks - 1);
-        f.markClosed();
         kva.retireAll(f);
     }
 

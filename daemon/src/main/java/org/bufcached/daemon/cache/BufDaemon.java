@@ -152,16 +152,21 @@ final class BufDaemon implements Runnable {
                 }
                 pcpu.remove(bp);
                 pcpu.spin.unlock();
-                bp.clearFlags(Buf.B_DEFERRED);
-                if (bp.isSet(Buf.B_INVAL)) {
-                    cache.brelse(bp); // disposing of an invalid buffer counts as a flush
-                } else {
-                    if (!bp.isSet(Buf.B_ERROR)) {
-                        bp.setFlags(Buf.B_AGE | Buf.B_KVABIO);
+                try {
+                    bp.clearFlags(Buf.B_DEFERRED);
+                    if (bp.isSet(Buf.B_INVAL)) {
+                        cache.brelse(bp); // disposing of an invalid buffer counts as a flush
                     } else {
-                        bp.clearFlags(Buf.B_AGE);
+                        if (!bp.isSet(Buf.B_ERROR)) {
+                            bp.setFlags(Buf.B_AGE | Buf.B_KVABIO);
+                        } else {
+                            bp.clearFlags(Buf.B_AGE);
+                        }
+                        cluster_awrite(bp);
                     }
-                    cluster_awrite(bp);
+                } catch (RuntimeException e) {
+                    // A bug, not an I/O error (those go through biodone): keep the walk and its marker sound.
+                    LOG.error("{}: flushing {} failed", name(), bp, e);
                 }
                 pcpu.spin.lock();
                 r++;
@@ -183,8 +188,8 @@ final class BufDaemon implements Runnable {
      * cluster_awrite: from the locked buffer {@code bp}, gather the adjacent dirty
      * buffers of the same file in both directions, without waiting on any lock and
      * within one window, up to the cluster limit; then write the contiguous range
-     * back on an I/O worker. runningbufspace covers the whole cluster until every
-     * buffer of it has gone through biodone.
+     * back on a write-back worker. runningbufspace covers the whole cluster until
+     * its write-back has gone through biodone.
      */
     void cluster_awrite(Buf bp) {
         CachedFile f = bp.file;
@@ -214,11 +219,29 @@ final class BufDaemon implements Runnable {
             last++;
         }
         long total = bytes;
+        int n = cluster.size();
+        long[] masks = new long[n];
+        long[] associations = new long[n];
+        // Dirty becomes running (bundirty at the start of the I/O, as bawrite does), and
+        // the buffers go back on their queues at once: the data is in the page cache,
+        // so a writer may dirty them again while the write-back runs instead of waiting.
+        long windowOffset = cluster.get(0).windowOffset();
+        // Dirty becomes running (bundirty at the start of the I/O, as bawrite does), and
+        // the buffers go back on their queues unlocked but held (bqhold): they cannot be
+        // reused, so their window stays mapped, while a writer may dirty them again
+        // instead of waiting for the disk.
         space.runningStarted(total, heavy);
+        for (int i = 0; i < n; i++) {
+            Buf b = cluster.get(i);
+            masks[i] = b.dirty;
+            associations[i] = b.association;
+            b.clearFlags(Buf.B_ERROR); // retried now; biodone marks it again if it fails again
+            cache.bqhold(b);
+            cache.bundirty(b);
+            cache.bqrelse(b);
+        }
         clusters.increment();
         clusterSizes.accept(total);
-        Buf head = cluster.get(0);
-        long windowOffset = head.windowOffset();
         io.execute(() -> {
             cache.threads.enter();
             Exception error = null;
@@ -230,9 +253,8 @@ final class BufDaemon implements Runnable {
             } catch (PosixException | RuntimeException e) {
                 error = e;
             } finally {
-                for (Buf b : cluster) {
-                    biodone(b, error);
-                }
+                biodone(f, cluster, associations, masks, error);
+                cluster.forEach(cache::bqdrop);
                 space.runningDone(total, heavy);
                 cache.threads.exit();
             }
@@ -258,17 +280,36 @@ final class BufDaemon implements Runnable {
     }
 
     /**
-     * biodone for a write-back: on success the buffer is clean (bundirty signals
-     * waiting writers); on failure it stays dirty, marked B_ERROR, and B_DEFERRED
-     * until a growing back-off has passed. Either way it is requeued and unlocked.
+     * biodone for a clustered write-back. On success the buffers are already clean.
+     * On failure each one that still stands for its block is dirtied again, marked
+     * B_ERROR, and B_DEFERRED until a growing back-off has passed, so it is retried
+     * without a live lock. Runs on the write-back worker, which may wait for a lock.
      */
-    private void biodone(Buf bp, Exception error) {
+    private void biodone(CachedFile f, List<Buf> cluster, long[] associations, long[] masks, Exception error) {
         if (error == null) {
-            bp.clearFlags(Buf.B_ERROR);
-            bp.errors = 0;
-            cache.bundirty(bp);
-            buffersWritten.increment();
-        } else {
+            buffersWritten.add(cluster.size());
+            return;
+        }
+        for (int i = 0; i < cluster.size(); i++) {
+            Buf b = cluster.get(i);
+            long blkno = b.blkno;
+            if (b.association != associations[i] || blkno < 0) {
+                continue; // invalidated meanwhile: nothing left to retry
+            }
+            Buf bp;
+            try {
+                bp = cache.lockOrWait(f, blkno);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (bp == null) {
+                continue; // recycled meanwhile: the failure shows in the next FLUSH's fdatasync
+            }
+            if (bp != b || bp.association != associations[i]) {
+                cache.BUF_UNLOCK(bp);
+                continue;
+            }
             writeErrors.increment();
             bp.setFlags(Buf.B_ERROR | Buf.B_DEFERRED);
             bp.errors++;
@@ -277,7 +318,9 @@ final class BufDaemon implements Runnable {
             if (bp.errors == 1) {
                 LOG.warn("write-back of {} failed: {}", bp, error.toString());
             }
+            cache.bremfree(bp);
+            cache.bdirty(bp, masks[i]);
+            cache.bqrelse(bp);
         }
-        cache.bqrelse(bp);
     }
 }

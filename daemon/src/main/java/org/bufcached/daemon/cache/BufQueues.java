@@ -42,6 +42,7 @@ final class BufQueues {
 
     /** TAILQ_INSERT_TAIL; caller holds {@link #spin}. */
     void insertTail(int q, Buf bp) {
+        checkFree(bp);
         bp.qindex = q;
         bp.qcpu = cpu;
         bp.qnext = null;
@@ -57,6 +58,7 @@ final class BufQueues {
 
     /** TAILQ_INSERT_HEAD; caller holds {@link #spin}. */
     void insertHead(int q, Buf bp) {
+        checkFree(bp);
         bp.qindex = q;
         bp.qcpu = cpu;
         bp.qprev = null;
@@ -72,6 +74,7 @@ final class BufQueues {
 
     /** TAILQ_INSERT_AFTER; caller holds {@link #spin}. */
     void insertAfter(Buf after, Buf bp) {
+        checkFree(bp);
         int q = after.qindex;
         bp.qindex = q;
         bp.qcpu = cpu;
@@ -84,6 +87,13 @@ final class BufQueues {
         }
         after.qnext = bp;
         lengths[q]++;
+    }
+
+    /** The seed's "free buffer onto another queue" panic: a second insert would corrupt the list. */
+    private static void checkFree(Buf bp) {
+        if (bp.qindex != NONE) {
+            throw new IllegalStateException("buffer queued twice: " + bp);
+        }
     }
 
     /** _bremfree: takes the buffer off its queue; caller holds {@link #spin}. */

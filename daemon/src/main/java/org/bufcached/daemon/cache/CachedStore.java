@@ -133,6 +133,10 @@ public final class CachedStore implements BlockStore {
         public void run() {
             try {
                 while (pos < end) {
+                    if (file.closed()) {
+                        fail(SHUT_DOWN);
+                        return;
+                    }
                     long blkno = pos / bsize;
                     Buf bp = cache.getcacheblk(file, blkno, need(blkno, pos));
                     if (bp != null) {
@@ -143,7 +147,10 @@ public final class CachedStore implements BlockStore {
                     cache.misses.increment();
                     bp = cache.getblk(file, blkno, () -> home.execute(this));
                     if (bp == null) {
-                        return; // parked: resumes here
+                        // Parked. Let go of the buffers this read holds, or a read larger
+                        // than the free space would wait for itself.
+                        consolidate();
+                        return;
                     }
                     if ((bp.valid & need(blkno, pos)) == need(blkno, pos)) {
                         cache.bqhold(bp);
@@ -255,6 +262,19 @@ public final class CachedStore implements BlockStore {
             }
         }
 
+        /** Copies what the read has gathered out of the buffers, dropping their holds. */
+        private void consolidate() {
+            ByteBuf held = composite != null ? composite : single;
+            if (held == null) {
+                return;
+            }
+            ByteBuf copy = ByteBufAllocator.DEFAULT.directBuffer((int) (end - pos) + held.readableBytes());
+            copy.writeBytes(held);
+            held.release();
+            single = copy;
+            composite = null;
+        }
+
         private void fail(Exception e) {
             if (single != null) {
                 single.release();
@@ -297,20 +317,21 @@ public final class CachedStore implements BlockStore {
         public void run() {
             try {
                 while (pos < end) {
-                    long blkno = pos / bsize;
-                    Buf bp = cache.getblk(file, blkno, () -> home.execute(this));
+                    if (file.closed()) {
+                        finish(SHUT_DOWN);
+                        return;
+                    }
+                    Buf bp = cache.getblk(file, pos / bsize, () -> home.execute(this));
                     if (bp == null) {
                         return; // parked: resumes here
                     }
-                    long inBlock = pos - bp.loffset;
-                    int n = (int) Math.min(end - pos, bp.size - inBlock);
-                    long need = cache.pages(inBlock, n);
-                    if ((bp.valid & need) != need) {
-                        writeThrough(bp, inBlock, n, need);
+                    if ((bp.valid & need(bp, pos)) != need(bp, pos)) {
+                        writeThrough(missesFrom(bp));
                         return;
                     }
-                    copyIn(bp, inBlock, n);
-                    cache.bdwrite(bp, need);
+                    int n = span(bp, pos);
+                    copyIn(bp, pos - bp.loffset, n);
+                    cache.bdwrite(bp, need(bp, pos - n));
                 }
             } catch (PosixException | RuntimeException e) {
                 finish(e);
@@ -319,13 +340,46 @@ public final class CachedStore implements BlockStore {
             finish(null);
         }
 
+        /** Bytes of the write that fall in {@code bp} from {@code at}. */
+        private int span(Buf bp, long at) {
+            return (int) Math.min(end - at, bp.size - (at - bp.loffset));
+        }
+
+        /** The pages of {@code bp} that the write covers from {@code at}. */
+        private long need(Buf bp, long at) {
+            return cache.pages(at - bp.loffset, span(bp, at));
+        }
+
         /**
-         * Pages not in memory are written with pwrite on a worker: the kernel then
+         * The locked buffer {@code first} and the following blocks whose pages are not
+         * in memory either, locked without waiting: one pwrite covers them all.
+         */
+        private List<Buf> missesFrom(Buf first) throws PosixException {
+            List<Buf> batch = new ArrayList<>(4);
+            batch.add(first);
+            for (long at = first.loffset + first.size; at < end; at += bsize) {
+                Buf bp = cache.getblk(file, at / bsize, null);
+                if (bp == null) {
+                    break;
+                }
+                if ((bp.valid & need(bp, at)) == need(bp, at)) {
+                    cache.bqrelse(bp); // in memory: the loop copies into it
+                    break;
+                }
+                batch.add(bp);
+            }
+            return batch;
+        }
+
+        /**
+         * Pages not in memory are written with one pwrite on a worker: the kernel then
          * reads only partial pages, a full disk is an error rather than SIGBUS, and
          * the pages written are in the page cache, valid for the next access.
          */
-        private void writeThrough(Buf bp, long inBlock, int n, long need) {
+        private void writeThrough(List<Buf> batch) {
             workers.execute(() -> {
+                Buf last = batch.get(batch.size() - 1);
+                int n = (int) (Math.min(end, last.loffset + last.size) - pos);
                 try {
                     int index = data.readerIndex() + (int) (pos - start);
                     if (data.hasMemoryAddress()) {
@@ -339,12 +393,16 @@ public final class CachedStore implements BlockStore {
                             direct.release();
                         }
                     }
+                    for (Buf bp : batch) {
+                        long at = Math.max(pos, bp.loffset);
+                        long need = need(bp, at);
+                        cache.validate(bp, need);
+                        cache.bdwrite(bp, need);
+                    }
                     pos += n;
-                    cache.validate(bp, need);
-                    cache.bdwrite(bp, need);
                     home.execute(this);
                 } catch (PosixException | RuntimeException e) {
-                    cache.brelse(bp);
+                    batch.forEach(cache::brelse);
                     home.execute(() -> finish(e));
                 }
             });
@@ -385,9 +443,23 @@ public final class CachedStore implements BlockStore {
     }
 
 
-    /** Reports a failure: the errno of a failed call, or EIO (and a log line) for a bug. */
+    /** Fails the request with ESHUTDOWN if the export was closed while it waited for a worker. */
+    private boolean refusedAfterClose(IoCallback done) {
+        if (file.closed()) {
+            failed(done, SHUT_DOWN);
+            return true;
+        }
+        return false;
+    }
+
+    /** A request that meets the export closed (removed by a reload, or shutdown). */
+    private static final IllegalStateException SHUT_DOWN = new IllegalStateException("export closed");
+
+    /** Reports a failure: the errno of a failed call, ESHUTDOWN after close, or EIO (and a log line) for a bug. */
     private void failed(IoCallback done, Exception e) {
-        if (e instanceof PosixException) {
+        if (e == SHUT_DOWN) {
+            done.failed(NbdError.ESHUTDOWN, "the export was closed");
+        } else if (e instanceof PosixException) {
             done.failed(NbdError.fromErrno(((PosixException) e).errno()), e.getMessage());
         } else {
             LOG.error("request on {} failed", file, e);
@@ -406,6 +478,9 @@ public final class CachedStore implements BlockStore {
     @Override
     public void flush(IoCallback done) {
         workers.execute(() -> {
+            if (refusedAfterClose(done)) {
+                return;
+            }
             try {
                 file.backing().fdatasync();
                 done.succeeded(null);
@@ -452,6 +527,9 @@ public final class CachedStore implements BlockStore {
 
     private void changeRange(long offset, long length, boolean fua, IoCallback done, FileChange change) {
         workers.execute(() -> {
+            if (refusedAfterClose(done)) {
+                return;
+            }
             try {
                 if (length > 0) {
                     cache.invalidateRange(file, offset / bsize, (offset + length - 1) / bsize);
@@ -554,6 +632,9 @@ public final class CachedStore implements BlockStore {
     @Override
     public void blockStatus(long offset, long length, int maxExtents, IoCallback done) {
         workers.execute(() -> {
+            if (refusedAfterClose(done)) {
+                return;
+            }
             try {
                 long[] extents = file.backing().extents(offset, Math.max(length, 1), maxExtents);
                 done.succeeded(Descriptors.encode(ByteBufAllocator.DEFAULT, extents, file.size() - offset));

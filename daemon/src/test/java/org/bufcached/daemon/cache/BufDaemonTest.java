@@ -195,10 +195,12 @@ class BufDaemonTest {
         assertThat(cache.space.running(true)).isZero();
         for (long blk = 0; blk < 3; blk++) {
             Buf b = fx.lookup(f, blk);
-            assertThat(b.lock.isLocked()).as("locked while written").isTrue();
-            assertThat(b.qindex).isEqualTo(BufQueues.NONE);
-            assertThat(b.isSet(Buf.B_DELWRI)).isTrue();
+            assertThat(b.lock.isLocked()).as("unlocked while written: writers need not wait").isFalse();
+            assertThat(b.refs()).as("held while written: not reusable").isPositive();
+            assertThat(b.qindex).isEqualTo(BufQueues.CLEAN);
+            assertThat(b.isSet(Buf.B_DELWRI)).as("dirty became running").isFalse();
         }
+        assertThat(cache.space.dirtybufcount.get()).isZero();
         assertThat(d.flushbufqueues()).as("nothing else to take").isZero();
 
         pending.poll().run();
@@ -208,7 +210,7 @@ class BufDaemonTest {
         assertThat(cache.space.runningbufcount.get()).isZero();
         assertThat(cache.space.dirtybufcount.get()).isZero();
         for (long blk = 0; blk < 3; blk++) {
-            assertThat(fx.lookup(f, blk).lock.isLocked()).isFalse();
+            assertThat(fx.lookup(f, blk).refs()).as("hold dropped at biodone").isZero();
         }
     }
 

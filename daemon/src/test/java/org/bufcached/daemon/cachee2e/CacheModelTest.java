@@ -16,7 +16,6 @@ import org.bufcached.config.ConfigLoader;
 import org.bufcached.daemon.Daemon;
 import org.bufcached.daemon.testing.RawClient;
 import org.bufcached.daemon.testing.NbdWire;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -123,7 +122,6 @@ class CacheModelTest {
      * climbs by ~100k/s) and SIGTERM then waits the full 30 s drain.
      */
     @Test
-    @Disabled("bufcached bug: partial READs holding buffers deadlock a small cache (reported to the lead)")
     void tinyCacheWithDeepPipelines() throws Exception {
         runModel("""
                 size: 512KiB
@@ -180,7 +178,6 @@ class CacheModelTest {
      * until the socket write completes cannot wait for a ninth.
      */
     @Test
-    @Disabled("bufcached bug: a READ needing more buffers than hibufspace never completes (reported to the lead)")
     void aReadLargerThanTheCacheIsAnswered() throws Exception {
         byte[] initial = new byte[SIZE];
         new Random(7).nextBytes(initial);
