@@ -1,6 +1,5 @@
 package org.bufcached.daemon.cache;
 
-import com.kenai.jffi.MemoryIO;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
@@ -29,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CachedStore implements BlockStore {
     private static final Logger LOG = LoggerFactory.getLogger(CachedStore.class);
-    private static final MemoryIO MEMORY = MemoryIO.getInstance();
 
     private final BufCache cache;
     private final CachedFile file;
@@ -325,13 +323,8 @@ public final class CachedStore implements BlockStore {
                     if (bp == null) {
                         return; // parked: resumes here
                     }
-                    if ((bp.valid & need(bp, pos)) != need(bp, pos)) {
-                        writeThrough(missesFrom(bp));
-                        return;
-                    }
-                    int n = span(bp, pos);
-                    copyIn(bp, pos - bp.loffset, n);
-                    cache.bdwrite(bp, need(bp, pos - n));
+                    writeThrough(following(bp));
+                    return;
                 }
             } catch (PosixException | RuntimeException e) {
                 finish(e);
@@ -351,19 +344,17 @@ public final class CachedStore implements BlockStore {
         }
 
         /**
-         * The locked buffer {@code first} and the following blocks whose pages are not
-         * in memory either, locked without waiting: one pwrite covers them all.
+         * The locked buffer {@code first} and the following blocks of the write that
+         * can be locked without waiting: one pwrite covers them all. Locks are taken
+         * in block order and never waited for while others are held, so two writes
+         * cannot deadlock, and a write larger than the cache proceeds in parts.
          */
-        private List<Buf> missesFrom(Buf first) throws PosixException {
+        private List<Buf> following(Buf first) throws PosixException {
             List<Buf> batch = new ArrayList<>(4);
             batch.add(first);
             for (long at = first.loffset + first.size; at < end; at += bsize) {
                 Buf bp = cache.getblk(file, at / bsize, null);
                 if (bp == null) {
-                    break;
-                }
-                if ((bp.valid & need(bp, at)) == need(bp, at)) {
-                    cache.bqrelse(bp); // in memory: the loop copies into it
                     break;
                 }
                 batch.add(bp);
@@ -372,9 +363,11 @@ public final class CachedStore implements BlockStore {
         }
 
         /**
-         * Pages not in memory are written with one pwrite on a worker: the kernel then
-         * reads only partial pages, a full disk is an error rather than SIGBUS, and
-         * the pages written are in the page cache, valid for the next access.
+         * The data goes in with one pwrite on a worker, not a copy into the mapping on
+         * the event loop: workers write in parallel, the kernel reads only partial
+         * pages, a page being written back costs no fault on an event loop, and a full
+         * disk is an error rather than SIGBUS. The pages written are then in the page
+         * cache, valid for the next read.
          */
         private void writeThrough(List<Buf> batch) {
             workers.execute(() -> {
@@ -406,19 +399,6 @@ public final class CachedStore implements BlockStore {
                     home.execute(() -> finish(e));
                 }
             });
-        }
-
-        /** Pages already in memory: a plain copy into the mapping, on the event loop. */
-        private void copyIn(Buf bp, long inBlock, int n) {
-            cache.kvabio.bkvasync(bp);
-            int index = data.readerIndex() + (int) (pos - start);
-            long dst = bp.data() + inBlock;
-            if (data.hasMemoryAddress()) {
-                MEMORY.copyMemory(data.memoryAddress() + index, dst, n);
-            } else {
-                data.getBytes(index, MEMORY.newDirectByteBuffer(dst, n));
-            }
-            pos += n;
         }
 
         private void finish(Exception error) {
