@@ -122,9 +122,10 @@ class ReloadTest {
     @Test
     void exportThatCannotBeOpenedChangesNothing() throws IOException {
         List<String> exportsBefore = names();
-        // Valid YAML, but a read-only export of a file that does not exist cannot be opened;
+        // Valid YAML, but an export whose path is a directory cannot be opened;
         // the export added beside it must not appear either.
-        config.export("fine").export("missing", "1MiB", "    readonly: true\n").remove("other").write();
+        Files.createDirectories(config.path().resolveSibling("missing.img"));
+        config.export("fine").export("missing", "1MiB", "").remove("other").write();
         assertThat(reloader.reload()).isEqualTo(Reloader.Outcome.REJECTED);
         assertThat(names()).isEqualTo(exportsBefore);
         try (RawClient c = open("other")) {
