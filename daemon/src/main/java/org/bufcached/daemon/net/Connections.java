@@ -1,17 +1,8 @@
 package org.bufcached.daemon.net;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.bufcached.daemon.export.BlockStore;
@@ -22,11 +13,8 @@ import org.bufcached.daemon.export.BlockStore;
  * Channels leave their groups by themselves when they close.
  */
 public final class Connections {
-    /** How long shutdown lets clients take the replies still queued for them. */
-    private static final long CLOSE_TIMEOUT_SECONDS = 10;
-    private final ChannelGroup channels = new DefaultChannelGroup("nbd-clients", GlobalEventExecutor.INSTANCE);
+    private final ChannelSet channels = new ChannelSet("nbd-clients");
     private final Map<BlockStore, ExportConnections> byStore = new ConcurrentHashMap<>();
-    private final AtomicLong inFlight = new AtomicLong();
     private final AtomicLong opened = new AtomicLong();
     private final AtomicLongArray handshakeFailures = new AtomicLongArray(HandshakeFailure.values().length);
     private volatile boolean shuttingDown;
@@ -88,16 +76,16 @@ public final class Connections {
     }
 
     void requestStarted() {
-        inFlight.incrementAndGet();
+        channels.requestStarted();
     }
 
     void requestFinished() {
-        inFlight.decrementAndGet();
+        channels.requestFinished();
     }
 
     /** Requests accepted and not yet answered, over all connections. */
     public long inFlight() {
-        return inFlight.get();
+        return channels.inFlight();
     }
 
     public int open() {
@@ -117,22 +105,8 @@ public final class Connections {
         shuttingDown = true;
     }
 
-    /** Closes every connection and waits for the closes to complete. */
+    /** Closes every connection after its queued replies, and waits for the closes to complete. */
     public void closeAll() {
-        // Replies already written must reach their clients before the hard disconnect;
-        // a client that reads nothing for a long time does not hold shutdown up forever.
-        List<ChannelFuture> closing = new ArrayList<>();
-        for (Channel ch : channels) {
-            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            closing.add(ch.closeFuture());
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_TIMEOUT_SECONDS);
-        for (ChannelFuture f : closing) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0 || !f.awaitUninterruptibly(TimeUnit.NANOSECONDS.toMillis(left))) {
-                f.channel().close();
-            }
-        }
-        channels.close().awaitUninterruptibly();
+        channels.closeAll();
     }
 }

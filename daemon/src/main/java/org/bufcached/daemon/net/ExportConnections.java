@@ -1,10 +1,6 @@
 package org.bufcached.daemon.net;
 
 import io.netty.channel.Channel;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The connections in the transmission phase on one export's store, so that a
@@ -14,8 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * store under the same name.
  */
 public final class ExportConnections {
-    private final ChannelGroup channels = new DefaultChannelGroup("nbd-export", GlobalEventExecutor.INSTANCE);
-    private final AtomicLong inFlight = new AtomicLong();
+    private final ChannelSet members = new ChannelSet("nbd-export");
     private volatile boolean draining;
 
     ExportConnections() {
@@ -23,28 +18,28 @@ public final class ExportConnections {
 
     /** Joins a channel; it leaves the group by itself when it closes. */
     void add(Channel channel) {
-        channels.add(channel);
+        members.add(channel);
     }
 
     int size() {
-        return channels.size();
+        return members.size();
     }
 
     void requestStarted() {
-        inFlight.incrementAndGet();
+        members.requestStarted();
     }
 
     void requestFinished() {
-        inFlight.decrementAndGet();
+        members.requestFinished();
     }
 
     /** Requests accepted on these connections and not yet answered. */
     public long inFlight() {
-        return inFlight.get();
+        return members.inFlight();
     }
 
     public int open() {
-        return channels.size();
+        return members.size();
     }
 
     /** From now on new requests on these connections are refused with NBD_ESHUTDOWN, and none can join. */
@@ -56,8 +51,8 @@ public final class ExportConnections {
         return draining;
     }
 
-    /** Closes every connection and waits for the closes to complete. */
+    /** Closes every connection after its queued replies, and waits for the closes to complete. */
     public void closeAll() {
-        channels.close().awaitUninterruptibly();
+        members.closeAll();
     }
 }
