@@ -57,9 +57,28 @@ class NbdRequestTest {
         r.recycle();
     }
 
-    /** Instances are pooled; one taken from the pool must carry nothing from its previous use. */
+    /**
+     * Instances are pooled; one taken from the pool must carry nothing from its previous use.
+     * Netty 4.2 pools only on its own threads (event loops are), so the test runs on one.
+     */
     @Test
-    void pooledInstancesAreReusedAndReset() {
+    void pooledInstancesAreReusedAndReset() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new io.netty.util.concurrent.FastThreadLocalThread(() -> {
+            try {
+                reuseAndReset();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        t.join();
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+    }
+
+    private static void reuseAndReset() {
         NbdRequest reused = null;
         for (int i = 0; i < 64 && reused == null; i++) {
             NbdRequest first = NbdRequest.newInstance(7, Nbd.NBD_CMD_WRITE, 99, 4096, 1 << 30, null)
