@@ -11,6 +11,8 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.Export;
 import org.bufcached.daemon.export.ExportRegistry;
@@ -55,6 +57,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private boolean structuredReplies;
     /** Export name of the last NBD_OPT_SET_META_CONTEXT that selected base:allocation, or null. */
     private String allocationContextExport;
+    /** The refusals already logged for this connection (reply type and export), made on the first one. */
+    private Set<String> refusalsLogged;
 
     HandshakeHandler(ExportRegistry exports, Connections connections, TransmissionHandler.Factory transmission,
                      long timeoutMillis, String peer, InetAddress tcpClient) {
@@ -114,7 +118,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
                 fail(ctx, HandshakeFailure.PROTOCOL_ERROR, "NBD_OPT_EXPORT_NAME with " + req.declaredLength()
                         + " bytes of name");
             } else {
-                error(ctx, option, Nbd.NBD_REP_ERR_TOO_BIG, "option data of " + req.declaredLength() + " bytes is too large");
+                refuse(ctx, option, Nbd.NBD_REP_ERR_TOO_BIG, "-", "option data of " + req.declaredLength()
+                        + " bytes is over the limit of " + NbdServer.MAX_OPTION_DATA);
             }
             return;
         }
@@ -206,7 +211,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             return;
         }
         if (!allowed(export)) {
-            error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "export '" + go.exportName() + "' does not allow " + tcpClient);
+            refuse(ctx, option, Nbd.NBD_REP_ERR_POLICY, export.name(),
+                    "export '" + go.exportName() + "' does not allow " + tcpClient.getHostAddress());
             return;
         }
         ExportConnections entered = null;
@@ -214,7 +220,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             // Taken before any reply is written, so a refusal is still a clean option error.
             entered = connections.enter(export.store(), ctx.channel());
             if (entered == null) {
-                error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "export '" + go.exportName() + "' takes no more connections");
+                refuse(ctx, option, Nbd.NBD_REP_ERR_POLICY, export.name(), "export '" + go.exportName()
+                        + "' takes no more connections (limits.max-connections-per-export, or being removed)");
                 return;
             }
         }
@@ -294,6 +301,22 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     private static void error(ChannelHandlerContext ctx, int option, int type, String message) {
         ctx.writeAndFlush(new OptionReply(option, type, Unpooled.copiedBuffer(message, StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * An option error that an operator may have to act on (the client cannot fix it
+     * by itself): answered like any error, and logged the first time this connection
+     * meets it for this export, so a client that retries in a loop cannot flood the log.
+     */
+    private void refuse(ChannelHandlerContext ctx, int option, int type, String export, String message) {
+        if (refusalsLogged == null) {
+            refusalsLogged = new HashSet<>();
+        }
+        if (refusalsLogged.add(Nbd.replyTypeName(type) + ' ' + export)) {
+            LOG.warn("option refused: peer={} option={} export={} reply={} reason={}", peer, Nbd.optionName(option),
+                    export, Nbd.replyTypeName(type), message);
+        }
+        error(ctx, option, type, message);
     }
 
     private void fail(ChannelHandlerContext ctx, HandshakeFailure failure, String reason) {

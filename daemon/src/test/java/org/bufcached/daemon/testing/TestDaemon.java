@@ -11,6 +11,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +76,7 @@ public final class TestDaemon implements AutoCloseable {
         private final Path dir;
         private final Map<String, ExportConfig> exports = new LinkedHashMap<>();
         private Duration handshakeTimeout;
+        private Integer maxConnectionsPerExport;
 
         private Builder(Path dir) {
             this.dir = dir;
@@ -83,14 +85,31 @@ public final class TestDaemon implements AutoCloseable {
         }
 
         public Builder export(String name, long size, boolean readonly, String description) {
+            return export(name, size, readonly, description, BLOCK_SIZES);
+        }
+
+        public Builder export(String name, long size, boolean readonly, String description, BlockSizes blockSizes) {
             exports.put(name, new ExportConfig(name, dir.resolve(name + ".img"), OptionalLong.of(size), readonly,
-                    Optional.ofNullable(description), BLOCK_SIZES, FlushClass.LIGHT,
+                    Optional.ofNullable(description), blockSizes, FlushClass.LIGHT,
                     List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"))));
+            return this;
+        }
+
+        /** Replaces the allow list of an export added before. */
+        public Builder allow(String export, String... networks) {
+            ExportConfig e = exports.get(export);
+            exports.put(export, new ExportConfig(e.name(), e.path(), e.size(), e.readonly(), e.description(),
+                    e.blockSizes(), e.flushClass(), Arrays.stream(networks).map(Cidr::parse).toList()));
             return this;
         }
 
         public Builder handshakeTimeout(Duration timeout) {
             this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        public Builder maxConnectionsPerExport(int max) {
+            this.maxConnectionsPerExport = max;
             return this;
         }
 
@@ -107,7 +126,8 @@ public final class TestDaemon implements AutoCloseable {
                 files.put(e.name(), e.path());
             }
             LimitsConfig l = base.limits();
-            LimitsConfig limits = new LimitsConfig(l.maxConnections(), l.maxConnectionsPerExport(),
+            LimitsConfig limits = new LimitsConfig(l.maxConnections(),
+                    maxConnectionsPerExport != null ? maxConnectionsPerExport : l.maxConnectionsPerExport(),
                     handshakeTimeout != null ? handshakeTimeout : l.handshakeTimeout(), l.idleTimeout());
             Path socket = dir.resolve("nbd.sock");
             ListenConfig listen = new ListenConfig(List.of(),
