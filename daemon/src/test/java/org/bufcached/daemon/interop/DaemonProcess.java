@@ -7,6 +7,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.StandardProtocolFamily;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -49,18 +53,20 @@ final class DaemonProcess implements AutoCloseable {
     private final Path log;
     private final Path socket;
     private final int tcpPort;
+    private final int metricsPort;
     private final Map<String, ExportSpec> exports;
     private final Map<String, Path> files;
     private volatile String finalLog;
     private boolean closed;
 
-    private DaemonProcess(Process process, Path dir, Path log, Path socket, int tcpPort,
+    private DaemonProcess(Process process, Path dir, Path log, Path socket, int tcpPort, int metricsPort,
                           Map<String, ExportSpec> exports, Map<String, Path> files) {
         this.process = process;
         this.dir = dir;
         this.log = log;
         this.socket = socket;
         this.tcpPort = tcpPort;
+        this.metricsPort = metricsPort;
         this.exports = exports;
         this.files = files;
     }
@@ -73,7 +79,10 @@ final class DaemonProcess implements AutoCloseable {
         private final Path dir;
         private final Map<String, ExportSpec> exports = new LinkedHashMap<>();
         private boolean tcp;
+        private boolean metrics;
         private boolean noArguments;
+        private final List<String> jvmOptions = new ArrayList<>();
+        private String extraYaml = "";
 
         private Builder(Path dir) {
             this.dir = dir;
@@ -99,6 +108,24 @@ final class DaemonProcess implements AutoCloseable {
             return this;
         }
 
+        /** Serve metrics on 127.0.0.1 with a free ephemeral port (see {@link #metric}). */
+        Builder metrics() {
+            this.metrics = true;
+            return this;
+        }
+
+        /** Options for the daemon's JVM, such as {@code -XX:MaxDirectMemorySize=64m}. */
+        Builder jvmOptions(String... options) {
+            jvmOptions.addAll(List.of(options));
+            return this;
+        }
+
+        /** YAML appended to the configuration file: whole top-level sections, such as {@code limits:}. */
+        Builder yaml(String sections) {
+            this.extraYaml = sections;
+            return this;
+        }
+
         /**
          * Run with no arguments at all in {@code dir}: the embedded default
          * (export demo = var/demo.img on 127.0.0.1:10809 and var/bufcached.sock).
@@ -110,10 +137,13 @@ final class DaemonProcess implements AutoCloseable {
 
         DaemonProcess start() throws IOException {
             Files.createDirectories(dir);
-            List<String> cmd = new ArrayList<>(List.of(javaExecutable(), "-jar", jar().toString()));
+            List<String> cmd = new ArrayList<>(List.of(javaExecutable()));
+            cmd.addAll(jvmOptions);
+            cmd.addAll(List.of("-jar", jar().toString()));
             Map<String, Path> files = new LinkedHashMap<>();
             Path socket;
             int port = -1;
+            int metricsPort = -1;
             if (noArguments) {
                 socket = dir.resolve("var/bufcached.sock");
                 port = 10809;
@@ -138,6 +168,10 @@ final class DaemonProcess implements AutoCloseable {
                     port = freePort();
                     cmd.addAll(List.of("--tcp", "127.0.0.1:" + port));
                 }
+                if (metrics) {
+                    metricsPort = freePort();
+                    cmd.addAll(List.of("--metrics", "127.0.0.1:" + metricsPort));
+                }
                 if (!described()) {
                     for (ExportSpec e : exports.values()) {
                         cmd.add("--export");
@@ -156,7 +190,7 @@ final class DaemonProcess implements AutoCloseable {
             List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
                     .forEach(pb.environment()::remove);
             Process p = pb.start();
-            DaemonProcess d = new DaemonProcess(p, dir, log, socket, port, Map.copyOf(exports), files);
+            DaemonProcess d = new DaemonProcess(p, dir, log, socket, port, metricsPort, Map.copyOf(exports), files);
             STARTED.add(d);
             try {
                 d.awaitReady(String.join(" ", cmd), noArguments || tcp);
@@ -191,7 +225,7 @@ final class DaemonProcess implements AutoCloseable {
                     }
                 }
             }
-            return y.toString();
+            return y.append(extraYaml).toString();
         }
 
         private static String quote(String s) {
@@ -307,6 +341,30 @@ final class DaemonProcess implements AutoCloseable {
             throw new IllegalStateException("daemon started without TCP");
         }
         return tcpPort;
+    }
+
+    /**
+     * The sum of the samples of metric {@code name} whose labels include every one of
+     * {@code labels} (each written {@code key="value"}), scraped now; 0 if none.
+     */
+    double metric(String name, String... labels) throws IOException, InterruptedException {
+        if (metricsPort < 0) {
+            throw new IllegalStateException("daemon started without metrics");
+        }
+        HttpResponse<String> scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        double sum = 0;
+        for (String line : scrape.body().split("\n")) {
+            if (!(line.startsWith(name + "{") || line.startsWith(name + " "))) {
+                continue;
+            }
+            String series = line.substring(0, line.lastIndexOf(' '));
+            if (java.util.Arrays.stream(labels).allMatch(series::contains)) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
     }
 
     /** {@code nbd+unix:///NAME?socket=PATH}. */
