@@ -15,7 +15,8 @@ import java.util.OptionalLong;
 final class ExportsSection {
     static final List<String> KEYS = List.of("name", "path", "size", "readonly", "description", "min-block-size",
             "preferred-block-size", "max-payload", "flush-class", "allow");
-    static final BlockSizes DEFAULT_BLOCK_SIZES = new BlockSizes(1, 4096, 32 * 1024 * 1024);
+    /** The maximum payload is nbdkit's 64 MiB: nbd's own test client sends requests of ~48 MiB. */
+    static final BlockSizes DEFAULT_BLOCK_SIZES = new BlockSizes(1, 4096, 64 * 1024 * 1024);
     static final List<Cidr> DEFAULT_ALLOW = List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"));
 
     private static final ScalarType<Long> MIN_BLOCK_SIZE = powerOfTwo(1, 64 * 1024);

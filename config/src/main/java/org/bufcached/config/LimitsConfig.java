@@ -1,15 +1,21 @@
 package org.bufcached.config;
 
 import java.time.Duration;
+import java.util.OptionalLong;
 
 /**
  * Bounds that keep misbehaving or abandoned clients from exhausting the daemon.
  *
- * @param maxConnections          connections accepted in total
- * @param maxConnectionsPerExport connections to one export
- * @param handshakeTimeout        time a client has to finish the handshake
- * @param idleTimeout             time a connection may stay without a request; zero means never closed
+ * @param maxConnections            connections accepted in total, in the handshake or in transmission
+ * @param maxConnectionsPerExport   connections to one export
+ * @param maxHandshaking            connections in the handshake at once on one listener
+ * @param maxHandshakingPerAddress  connections in the handshake at once from one TCP client address, per listener
+ * @param handshakeTimeout          time a client has to finish the handshake
+ * @param idleTimeout               time a connection may stay without a request; zero means never closed
+ * @param payloadMemory             bytes of WRITE payloads held at once over all connections; empty: half the
+ *                                  JVM's direct memory limit
  */
-public record LimitsConfig(int maxConnections, int maxConnectionsPerExport, Duration handshakeTimeout,
-                           Duration idleTimeout) {
+public record LimitsConfig(int maxConnections, int maxConnectionsPerExport, int maxHandshaking,
+                           int maxHandshakingPerAddress, Duration handshakeTimeout, Duration idleTimeout,
+                           OptionalLong payloadMemory) {
 }

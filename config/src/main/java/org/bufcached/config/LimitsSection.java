@@ -2,12 +2,14 @@ package org.bufcached.config;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 
-/** Reads {@code limits}: connection counts and handshake/idle timeouts. */
+/** Reads {@code limits}: connection counts, handshake and idle timeouts, payload memory. */
 final class LimitsSection {
-    static final List<String> KEYS = List.of("max-connections", "max-connections-per-export", "handshake-timeout",
-            "idle-timeout");
-    static final LimitsConfig DEFAULTS = new LimitsConfig(1024, 256, Duration.ofSeconds(10), Duration.ZERO);
+    static final List<String> KEYS = List.of("max-connections", "max-connections-per-export", "max-handshaking",
+            "max-handshaking-per-address", "handshake-timeout", "idle-timeout", "payload-memory");
+    static final LimitsConfig DEFAULTS = new LimitsConfig(1024, 256, 32, 8, Duration.ofSeconds(10), Duration.ZERO,
+            OptionalLong.empty());
 
     private static final ScalarType<Duration> POSITIVE_DURATION = ScalarType.DURATION.where(
             duration -> !duration.isZero(), "must be longer than 0");
@@ -20,7 +22,12 @@ final class LimitsSection {
                 map.get("max-connections", ScalarType.POSITIVE_COUNT).orElse(DEFAULTS.maxConnections()),
                 map.get("max-connections-per-export", ScalarType.POSITIVE_COUNT)
                         .orElse(DEFAULTS.maxConnectionsPerExport()),
+                map.get("max-handshaking", ScalarType.POSITIVE_COUNT).orElse(DEFAULTS.maxHandshaking()),
+                map.get("max-handshaking-per-address", ScalarType.POSITIVE_COUNT)
+                        .orElse(DEFAULTS.maxHandshakingPerAddress()),
                 map.get("handshake-timeout", POSITIVE_DURATION).orElse(DEFAULTS.handshakeTimeout()),
-                map.get("idle-timeout", ScalarType.DURATION).orElse(DEFAULTS.idleTimeout()));
+                map.get("idle-timeout", ScalarType.DURATION).orElse(DEFAULTS.idleTimeout()),
+                map.get("payload-memory", ScalarType.POSITIVE_SIZE).map(OptionalLong::of)
+                        .orElse(DEFAULTS.payloadMemory()));
     }
 }

@@ -58,6 +58,9 @@ class ConfigProblemsTest {
                 + "limits:\n"
                 + "  handshake-timeout: 0\n"
                 + "  idle-timeout: soon\n"
+                + "  max-handshaking: 0\n"
+                + "  max-handshaking-per-address: many\n"
+                + "  payload-memory: 0\n"
                 + "logging:\n"
                 + "  level: LOUD\n";
         assertThat(problems(yaml)).containsExactly(
@@ -70,7 +73,11 @@ class ConfigProblemsTest {
                 at(11, 15, "cache.io-workers", "a count must not be negative, got -2"),
                 at(13, 22, "limits.handshake-timeout", "must be longer than 0, got 0"),
                 at(14, 17, "limits.idle-timeout", "expected a duration such as 500ms, 10s, 2m or 1h, got \"soon\""),
-                at(16, 10, "logging.level", "expected one of TRACE, DEBUG, INFO, WARN, ERROR, got \"LOUD\""));
+                at(15, 20, "limits.max-handshaking", "must be at least 1, got 0"),
+                at(16, 32, "limits.max-handshaking-per-address",
+                        "expected a whole number up to 2147483647, got \"many\""),
+                at(17, 19, "limits.payload-memory", "must be greater than 0, got 0"),
+                at(19, 10, "logging.level", "expected one of TRACE, DEBUG, INFO, WARN, ERROR, got \"LOUD\""));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.bufcached.daemon;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +20,7 @@ import org.bufcached.daemon.logging.Logging;
 import org.bufcached.daemon.metrics.ConnectionMeters;
 import org.bufcached.daemon.metrics.DaemonMeters;
 import org.bufcached.daemon.metrics.MetricsServer;
+import org.bufcached.daemon.metrics.PayloadMemoryMeters;
 import org.bufcached.daemon.metrics.RequestMeters;
 import org.bufcached.daemon.net.Connections;
 import org.bufcached.daemon.net.NbdServer;
@@ -26,6 +28,7 @@ import org.bufcached.daemon.reload.ExportReconciler;
 import org.bufcached.daemon.reload.ReloadTarget;
 import org.bufcached.daemon.systemd.InheritedSocket;
 import org.bufcached.daemon.systemd.Systemd;
+import org.bufcached.protocol.server.PayloadMemory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +48,7 @@ public final class Daemon implements ReloadTarget {
     private final RequestMeters requestMeters = new RequestMeters(meters.registry());
     private final ExportRegistry exports = new ExportRegistry();
     private final Connections connections = new Connections();
+    private final PayloadMemory payloadMemory;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private IoWorkers workers;
     private BufCacheService cache;
@@ -63,7 +67,9 @@ public final class Daemon implements ReloadTarget {
     public Daemon(BufcachedConfig config, Systemd systemd) {
         this.config = config;
         this.systemd = systemd;
+        this.payloadMemory = new PayloadMemory(payloadMemoryLimit(config.limits()));
         ConnectionMeters.bind(meters.registry(), connections);
+        PayloadMemoryMeters.bind(meters.registry(), payloadMemory);
     }
 
     /**
@@ -82,7 +88,7 @@ public final class Daemon implements ReloadTarget {
                 LOG.info("export {}: {} bytes at {}{}", export.name(), export.size(), export.path(),
                         export.readOnly() ? " (read-only)" : "");
             }
-            server = new NbdServer(exports, connections, requestMeters,
+            server = new NbdServer(exports, connections, requestMeters, payloadMemory,
                     eventLoops, config.limits().handshakeTimeout().toMillis());
             cache.start(server.eventLoops());
             applyLimits(config.limits());
@@ -128,7 +134,18 @@ public final class Daemon implements ReloadTarget {
 
     private void applyLimits(LimitsConfig limits) {
         connections.limits(limits.maxConnections(), limits.maxConnectionsPerExport());
+        server.handshakeLimits(limits.maxHandshaking(), limits.maxHandshakingPerAddress());
         server.timeouts(limits.handshakeTimeout().toMillis(), limits.idleTimeout().toMillis());
+        payloadMemory.limit(payloadMemoryLimit(limits));
+    }
+
+    /**
+     * {@code limits.payload-memory}, else half the direct memory the JVM allows
+     * (-XX:MaxDirectMemorySize, or the heap size without it): the other half is
+     * left to socket buffers and replies.
+     */
+    private static long payloadMemoryLimit(LimitsConfig limits) {
+        return limits.payloadMemory().orElse(PlatformDependent.maxDirectMemory() / 2);
     }
 
     @Override

@@ -25,7 +25,9 @@ import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.OptionReplies;
 import org.bufcached.protocol.OptionReply;
 import org.bufcached.protocol.OptionRequest;
+import org.bufcached.protocol.OversizedLengthException;
 import org.bufcached.protocol.ServerGreeting;
+import org.bufcached.protocol.server.PayloadMemory;
 import org.bufcached.protocol.server.RequestDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +48,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private final ExportRegistry exports;
     private final Connections connections;
     private final TransmissionHandler.Factory transmission;
+    private final PayloadMemory payloadMemory;
+    /** Counts this connection among the listener's handshakes until it enters transmission or closes. */
+    private HandshakeGate gate;
     private final long timeoutMillis;
     private final String peer;
     /** The TCP client's address, checked against each export's allow list; null on a Unix socket. */
@@ -60,11 +65,15 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     /** The refusals already logged for this connection (reply type and export), made on the first one. */
     private Set<String> refusalsLogged;
 
+    /** {@code gate} has already admitted this connection; the handler makes it leave. */
     HandshakeHandler(ExportRegistry exports, Connections connections, TransmissionHandler.Factory transmission,
-                     long timeoutMillis, String peer, InetAddress tcpClient) {
+                     PayloadMemory payloadMemory, HandshakeGate gate, long timeoutMillis, String peer,
+                     InetAddress tcpClient) {
         this.exports = exports;
         this.connections = connections;
         this.transmission = transmission;
+        this.payloadMemory = payloadMemory;
+        this.gate = gate;
         this.timeoutMillis = timeoutMillis;
         this.peer = peer;
         this.tcpClient = tcpClient;
@@ -85,7 +94,15 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         cancelTimeout();
+        leaveHandshake();
         super.channelInactive(ctx);
+    }
+
+    private void leaveHandshake() {
+        if (gate != null) {
+            gate.leave(tcpClient);
+            gate = null;
+        }
     }
 
     @Override
@@ -275,6 +292,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private void enterTransmission(ChannelHandlerContext ctx, Export export, String requestedName,
                                    ExportConnections exportConnections) {
         cancelTimeout();
+        leaveHandshake();
         // The context applies only if it was selected for the name used to enter transmission.
         int contextId = requestedName.equals(allocationContextExport) ? ALLOCATION_CONTEXT_ID : Session.NO_CONTEXT;
         Session session = new Session(export, structuredReplies, contextId, peer, exportConnections);
@@ -283,7 +301,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         // Order matters: the new handler must be in place before the decoder hands over the
         // bytes it already holds, which may be pipelined requests.
         ctx.pipeline().replace(this, "transmission", transmission.create(session));
-        ctx.pipeline().replace("decoder", "decoder", new RequestDecoder(export.blockSizes().maxPayload()));
+        ctx.pipeline().replace("decoder", "decoder",
+                new RequestDecoder(export.blockSizes().maxPayload(), payloadMemory));
         ctx.channel().flush();
     }
 
@@ -335,7 +354,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof DecoderException) {
+        if (cause instanceof OversizedLengthException) {
+            fail(ctx, HandshakeFailure.OVERSIZED_OPTION, cause.getMessage());
+        } else if (cause instanceof DecoderException) {
             Throwable reason = cause.getCause() != null ? cause.getCause() : cause;
             fail(ctx, HandshakeFailure.PROTOCOL_ERROR, String.valueOf(reason.getMessage()));
         } else if (cause instanceof IOException) {

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.ExportRegistry;
 import org.bufcached.protocol.server.HandshakeDecoder;
 import org.bufcached.protocol.server.HandshakeEncoder;
+import org.bufcached.protocol.server.PayloadMemory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,9 @@ public final class NbdServer implements AutoCloseable {
     private final ExportRegistry exports;
     private final Connections connections;
     private final RequestObserver observer;
+    private final PayloadMemory payloadMemory;
+    private final HandshakeLimits handshakeLimits = new HandshakeLimits(Integer.MAX_VALUE, Integer.MAX_VALUE);
+    private final AcceptRefusals refusals;
     private volatile long handshakeTimeoutMillis;
     /** {@code limits.idle-timeout}; 0 leaves idle connections open. */
     private volatile long idleTimeoutMillis;
@@ -51,10 +55,12 @@ public final class NbdServer implements AutoCloseable {
     private final List<Path> socketFiles = new ArrayList<>();
 
     public NbdServer(ExportRegistry exports, Connections connections, RequestObserver observer,
-                     int eventLoops, long handshakeTimeoutMillis) {
+                     PayloadMemory payloadMemory, int eventLoops, long handshakeTimeoutMillis) {
         this.exports = exports;
         this.connections = connections;
         this.observer = observer;
+        this.payloadMemory = payloadMemory;
+        this.refusals = new AcceptRefusals(connections);
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
         this.boss = transport.newGroup(1, new DefaultThreadFactory("nbd-accept", true));
         this.workers = transport.newGroup(eventLoops, new DefaultThreadFactory("nbd-loop", true));
@@ -64,6 +70,14 @@ public final class NbdServer implements AutoCloseable {
     public void timeouts(long handshakeTimeoutMillis, long idleTimeoutMillis) {
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
         this.idleTimeoutMillis = idleTimeoutMillis;
+    }
+
+    /**
+     * Applies {@code limits.max-handshaking} and {@code limits.max-handshaking-per-address}
+     * to connections accepted from now on.
+     */
+    public void handshakeLimits(int perListener, int perAddress) {
+        handshakeLimits.set(perListener, perAddress);
     }
 
     public EventLoopGroup eventLoops() {
@@ -126,7 +140,8 @@ public final class NbdServer implements AutoCloseable {
     }
 
     private ServerBootstrap bootstrap(boolean tcp) {
-        ServerBootstrap b = new ServerBootstrap().group(boss, workers).childHandler(new Initializer());
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers)
+                .childHandler(new Initializer(new HandshakeGate(handshakeLimits)));
         if (tcp) {
             b.option(ChannelOption.SO_REUSEADDR, true).childOption(ChannelOption.TCP_NODELAY, true);
         }
@@ -169,15 +184,29 @@ public final class NbdServer implements AutoCloseable {
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
+    /** Sets up each connection accepted on one listener, whose handshakes {@code gate} counts. */
     private final class Initializer extends ChannelInitializer<Channel> {
+        private final HandshakeGate gate;
+
+        Initializer(HandshakeGate gate) {
+            this.gate = gate;
+        }
+
         @Override
         protected void initChannel(Channel ch) {
             SocketAddress remote = ch.remoteAddress();
             InetAddress tcpClient = remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress() : null;
             String peer = tcpClient != null ? remote.toString() : "unix:" + ch.localAddress();
+            // Nothing has been said yet, so no NBD message can carry the reason: the log line does.
             if (!connections.admitsAnother()) {
-                LOG.warn("handshake failure: peer={} reason=connection limit of {} reached", peer, connections.open());
-                connections.handshakeFailed(HandshakeFailure.TOO_MANY_CONNECTIONS);
+                refusals.refused(peer, HandshakeFailure.TOO_MANY_CONNECTIONS,
+                        connections.open() + " open connections (limits.max-connections)");
+                ch.close();
+                return;
+            }
+            HandshakeFailure refused = gate.enter(tcpClient);
+            if (refused != null) {
+                refusals.refused(peer, refused, gate.describe(refused));
                 ch.close();
                 return;
             }
@@ -191,8 +220,8 @@ public final class NbdServer implements AutoCloseable {
             p.addLast("encoder", HandshakeEncoder.INSTANCE);
             p.addLast("decoder", new HandshakeDecoder(MAX_OPTION_DATA));
             p.addLast("handshake", new HandshakeHandler(exports, connections,
-                    session -> new TransmissionHandler(session, connections, observer),
-                    handshakeTimeoutMillis, peer, tcpClient));
+                    session -> new TransmissionHandler(session, connections, observer, payloadMemory),
+                    payloadMemory, gate, handshakeTimeoutMillis, peer, tcpClient));
         }
     }
 }

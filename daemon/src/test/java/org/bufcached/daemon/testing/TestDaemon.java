@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.net.InetAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -77,6 +78,10 @@ public final class TestDaemon implements AutoCloseable {
         private final Map<String, ExportConfig> exports = new LinkedHashMap<>();
         private Duration handshakeTimeout;
         private Integer maxConnectionsPerExport;
+        private Integer maxConnections;
+        private Integer maxHandshaking;
+        private Integer maxHandshakingPerAddress;
+        private OptionalLong payloadMemory;
 
         private Builder(Path dir) {
             this.dir = dir;
@@ -113,6 +118,23 @@ public final class TestDaemon implements AutoCloseable {
             return this;
         }
 
+        public Builder maxConnections(int max) {
+            this.maxConnections = max;
+            return this;
+        }
+
+        /** {@code limits.max-handshaking} and {@code limits.max-handshaking-per-address}. */
+        public Builder maxHandshaking(int perListener, int perAddress) {
+            this.maxHandshaking = perListener;
+            this.maxHandshakingPerAddress = perAddress;
+            return this;
+        }
+
+        public Builder payloadMemory(long bytes) {
+            this.payloadMemory = OptionalLong.of(bytes);
+            return this;
+        }
+
         public TestDaemon start() throws IOException {
             BufcachedConfig base = ConfigLoader.defaults();
             Map<String, Path> files = new LinkedHashMap<>();
@@ -126,9 +148,13 @@ public final class TestDaemon implements AutoCloseable {
                 files.put(e.name(), e.path());
             }
             LimitsConfig l = base.limits();
-            LimitsConfig limits = new LimitsConfig(l.maxConnections(),
+            LimitsConfig limits = new LimitsConfig(
+                    maxConnections != null ? maxConnections : l.maxConnections(),
                     maxConnectionsPerExport != null ? maxConnectionsPerExport : l.maxConnectionsPerExport(),
-                    handshakeTimeout != null ? handshakeTimeout : l.handshakeTimeout(), l.idleTimeout());
+                    maxHandshaking != null ? maxHandshaking : l.maxHandshaking(),
+                    maxHandshakingPerAddress != null ? maxHandshakingPerAddress : l.maxHandshakingPerAddress(),
+                    handshakeTimeout != null ? handshakeTimeout : l.handshakeTimeout(), l.idleTimeout(),
+                    payloadMemory != null ? payloadMemory : l.payloadMemory());
             Path socket = dir.resolve("nbd.sock");
             ListenConfig listen = new ListenConfig(List.of(),
                     List.of(new ListenUnix(socket, OptionalInt.empty(), Optional.empty(), Optional.empty())));
@@ -186,10 +212,20 @@ public final class TestDaemon implements AutoCloseable {
      * {@code NbdServer.bindTcp}, which returns the bound address.
      */
     public RawClient connectTcp() throws IOException {
+        return track(RawClient.connect(tcpAddress()));
+    }
+
+    /** A connection on TCP 127.0.0.1 from another loopback address, such as 127.0.0.2. */
+    public RawClient connectTcpFrom(InetAddress local) throws IOException {
+        return track(RawClient.connectFrom(local, tcpAddress()));
+    }
+
+    /** The TCP listener's address; the first call binds it (see {@link #connectTcp}). */
+    public SocketAddress tcpAddress() throws IOException {
         if (tcp == null) {
             tcp = daemon.server().bindTcp("127.0.0.1", 0);
         }
-        return track(RawClient.connect(tcp));
+        return tcp;
     }
 
     /** Handshake and NBD_OPT_GO with simple replies. */
