@@ -204,6 +204,11 @@ public final class Daemon implements ReloadTarget {
         return server;
     }
 
+    /** The budget of WRITE payload bytes held at once ({@code limits.payload-memory}). */
+    public PayloadMemory payloadMemory() {
+        return payloadMemory;
+    }
+
     /** The metrics endpoint, or null when {@code metrics.enabled} is false. */
     public MetricsServer metricsServer() {
         return metricsServer;
