@@ -25,7 +25,7 @@ class ExampleConfigTest {
         assertThat(example.metrics()).isEqualTo(defaults.metrics());
         assertThat(example.logging()).isEqualTo(defaults.logging());
         assertThat(example.exports()).containsExactly(new ExportConfig("disk0", Path.of("/var/lib/bufcached/disk0.img"),
-                OptionalLong.of(10L << 30), false, Optional.of("example disk"), ExportsSection.DEFAULT_BLOCK_SIZES,
+                OptionalLong.of(10L << 30), false, Optional.of("example disk"), BlockSizes.DEFAULTS,
                 FlushClass.LIGHT, ExportsSection.DEFAULT_ALLOW));
     }
 
