@@ -9,13 +9,18 @@ import org.bufcached.config.BufcachedConfig;
 import org.bufcached.config.ConfigDiff;
 import org.bufcached.config.ExportConfig;
 import org.bufcached.config.HostPort;
+import org.bufcached.config.IoConfig;
+import org.bufcached.config.IoEngineName;
 import org.bufcached.config.LimitsConfig;
 import org.bufcached.config.ListenUnix;
 import org.bufcached.daemon.export.Export;
 import org.bufcached.daemon.cache.BufCacheService;
 import org.bufcached.daemon.export.ExportOpener;
 import org.bufcached.daemon.export.ExportRegistry;
-import org.bufcached.daemon.export.IoWorkers;
+import org.bufcached.daemon.export.CachedBlockStore;
+import org.bufcached.daemon.io.BlockingPool;
+import org.bufcached.daemon.io.IoEngine;
+import org.bufcached.daemon.io.IoLoops;
 import org.bufcached.daemon.logging.Logging;
 import org.bufcached.daemon.metrics.ConnectionMeters;
 import org.bufcached.daemon.metrics.DaemonMeters;
@@ -50,7 +55,9 @@ public final class Daemon implements ReloadTarget {
     private final Connections connections = new Connections();
     private final PayloadMemory payloadMemory;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private IoWorkers workers;
+    private IoEngine engine;
+    private BlockingPool pool;
+    private IoLoops loops;
     private BufCacheService cache;
     private ExportOpener opener;
     private NbdServer server;
@@ -78,23 +85,30 @@ public final class Daemon implements ReloadTarget {
      */
     public void start() throws IOException {
         try {
-            workers = new IoWorkers(config.cache().ioWorkers());
-            int eventLoops = Runtime.getRuntime().availableProcessors();
-            cache = new BufCacheService(config.cache(), eventLoops, workers.executor(), meters.registry());
-            opener = new ExportOpener(workers, cache.cache());
+            engine = chooseEngine();
+            IoConfig io = config.io();
+            int workers = io.workers().orElse(engine == IoEngine.IO_URING ? 2
+                    : Math.min(8, Math.max(4, Runtime.getRuntime().availableProcessors())));
+            pool = new BlockingPool(workers, "bufcached-io");
+            server = new NbdServer(engine, exports, connections, requestMeters, payloadMemory,
+                    io.eventLoops(), config.limits().handshakeTimeout().toMillis());
+            loops = IoLoops.attach(engine, server.eventLoops(), pool);
+            LOG.info("I/O engine {}: {} event loops, {} blocking threads{}", engine, io.eventLoops(), workers,
+                    IoEngine.why(engine).isEmpty() ? "" : " (" + IoEngine.why(engine) + ")");
+            cache = new BufCacheService(config.cache(), loops, meters.registry());
+            cache.start();
+            opener = new ExportOpener(cache.cache());
             for (ExportConfig e : config.exports()) {
                 Export export = opener.open(e);
                 exports.add(export);
                 LOG.info("export {}: {} bytes at {}{}", export.name(), export.size(), export.path(),
                         export.readOnly() ? " (read-only)" : "");
             }
-            server = new NbdServer(exports, connections, requestMeters, payloadMemory,
-                    eventLoops, config.limits().handshakeTimeout().toMillis());
-            cache.start(server.eventLoops());
             applyLimits(config.limits());
             // Every port is bound before the first client is accepted, so a clash stops the start cleanly.
             if (config.metrics().enabled()) {
-                metricsServer = MetricsServer.start(config.metrics().listen(), meters.registry(), this::ready);
+                metricsServer = MetricsServer.start(engine, config.metrics().listen(), meters.registry(),
+                        this::ready);
             }
             listen();
         } catch (IOException | RuntimeException e) {
@@ -104,6 +118,25 @@ public final class Daemon implements ReloadTarget {
         ready = true;
         systemd.notifier().ready(status());
         systemd.watchdog().ifPresent(systemd.notifier()::startWatchdog);
+    }
+
+    /**
+     * The configured engine; with {@code auto}, epoll when systemd passes sockets
+     * (only epoll channels can serve a socket Netty did not create).
+     */
+    private IoEngine chooseEngine() {
+        IoEngineName name = config.io().engine();
+        if (name == IoEngineName.AUTO && !systemd.sockets().isEmpty()) {
+            IoEngine chosen = IoEngine.choose("epoll");
+            LOG.info("socket activation: the epoll engine serves the sockets systemd passed");
+            return chosen;
+        }
+        return IoEngine.choose(name.yamlName());
+    }
+
+    /** The I/O engine running, once started. */
+    public IoEngine engine() {
+        return engine;
     }
 
     /** Serves the sockets systemd passed if there are any, else binds the configured listeners. */
@@ -245,11 +278,28 @@ public final class Daemon implements ReloadTarget {
         stopped.countDown();
     }
 
-    /** Closes the stores (each syncs its file), the listeners, the endpoint and the threads. */
+    /**
+     * Closes the stores (each syncs its file, each within its bound, all at once),
+     * then the flushers, the endpoint, the event loops and the threads.
+     */
     private void release() {
+        java.util.List<Thread> closing = new java.util.ArrayList<>();
         for (Export e : exports.snapshot()) {
             exports.remove(e.name());
-            e.store().close();
+            Thread t = new Thread(e.store()::close, "bufcached-close-" + e.name());
+            t.setDaemon(true);
+            t.start();
+            closing.add(t);
+        }
+        for (Thread t : closing) {
+            try {
+                t.join(2 * CachedBlockStore.CLOSE_MILLIS + 1000);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                LOG.error("{} did not finish; exiting without it", t.getName());
+            }
         }
         if (cache != null) {
             cache.close();
@@ -260,8 +310,8 @@ public final class Daemon implements ReloadTarget {
         if (server != null) {
             server.close();
         }
-        if (workers != null) {
-            workers.close();
+        if (pool != null) {
+            pool.close();
         }
         meters.close();
         systemd.notifier().close();

@@ -95,7 +95,8 @@ class FioIT {
     void sigtermDuringLoadStopsGracefully() throws Exception {
         Path log = tmp.resolve("fio-load.log");
         Process fio = null;
-        DaemonProcess d = DaemonProcess.builder(tmp.resolve("daemon")).export("disk0", 128 * MiB).metrics().start();
+        DaemonProcess d = DaemonProcess.builder(tmp.resolve("daemon")).export("disk0", 128 * MiB)
+                .metrics(DaemonProcess.freePort()).start();
         try (d) {
             fio = Tool.background(log, "fio", "--name=load", "--ioengine=nbd", "--uri=" + d.uri("disk0"),
                     "--rw=randrw", "--bs=64k", "--size=64M", "--iodepth=32", "--time_based=1", "--runtime=60");

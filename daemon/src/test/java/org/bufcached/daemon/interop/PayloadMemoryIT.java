@@ -45,7 +45,7 @@ class PayloadMemoryIT {
     void manyClientsWritingLargePayloadsAtOnceWaitForMemoryAndAllSucceed() throws Exception {
         long size = (long) CLIENTS * WRITES_PER_CLIENT * PAYLOAD;
         DaemonProcess d = DaemonProcess.builder(tmp.resolve("daemon")).export("disk0", size)
-                .jvmOptions("-XX:MaxDirectMemorySize=64m").metrics().start();
+                .jvm("-XX:MaxDirectMemorySize=64m").metrics(DaemonProcess.freePort()).start();
         try (d) {
             assertThat(d.metric("bufcached_payload_memory_limit_bytes")).isEqualTo(BUDGET);
             AtomicBoolean writing = new AtomicBoolean(true);
