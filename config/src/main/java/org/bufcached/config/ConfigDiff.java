@@ -71,6 +71,9 @@ public record ConfigDiff(List<ExportConfig> exportsAdded, List<ExportConfig> exp
             new Setting<>("limits.handshake-timeout", true,
                     config -> Durations.format(config.limits().handshakeTimeout())),
             new Setting<>("limits.idle-timeout", true, config -> Durations.format(config.limits().idleTimeout())),
+            new Setting<>("limits.stuck-request", true, config -> Durations.format(config.limits().stuckRequest())),
+            new Setting<>("limits.shutdown-timeout", true,
+                    config -> Durations.format(config.limits().shutdownTimeout())),
             new Setting<>("limits.payload-memory", true, config -> config.limits().payloadMemory().isPresent()
                     ? Sizes.format(config.limits().payloadMemory().getAsLong()) : ""),
             new Setting<>("metrics.enabled", false, config -> config.metrics().enabled()),

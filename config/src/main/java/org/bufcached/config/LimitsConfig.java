@@ -12,10 +12,23 @@ import java.util.OptionalLong;
  * @param maxHandshakingPerAddress  connections in the handshake at once from one TCP client address, per listener
  * @param handshakeTimeout          time a client has to finish the handshake
  * @param idleTimeout               time a connection may stay without a request; zero means never closed
+ * @param stuckRequest              a request in flight longer than this is logged and counted as stuck;
+ *                                  zero turns the report off
+ * @param shutdownTimeout           how long a stop (or an export's removal) lets the requests in flight
+ *                                  finish before it closes their connections
  * @param payloadMemory             bytes of WRITE payloads held at once over all connections; empty: half the
  *                                  JVM's direct memory limit
  */
 public record LimitsConfig(int maxConnections, int maxConnectionsPerExport, int maxHandshaking,
                            int maxHandshakingPerAddress, Duration handshakeTimeout, Duration idleTimeout,
-                           OptionalLong payloadMemory) {
+                           Duration stuckRequest, Duration shutdownTimeout, OptionalLong payloadMemory) {
+
+    /** The connection limits and timeouts, with the defaults for the rest. */
+    public LimitsConfig(int maxConnections, int maxConnectionsPerExport, Duration handshakeTimeout,
+                        Duration idleTimeout) {
+        this(maxConnections, maxConnectionsPerExport, LimitsSection.DEFAULTS.maxHandshaking(),
+                LimitsSection.DEFAULTS.maxHandshakingPerAddress(), handshakeTimeout, idleTimeout,
+                LimitsSection.DEFAULTS.stuckRequest(), LimitsSection.DEFAULTS.shutdownTimeout(),
+                LimitsSection.DEFAULTS.payloadMemory());
+    }
 }

@@ -4,12 +4,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 
-/** Reads {@code limits}: connection counts, handshake and idle timeouts, payload memory. */
+/** Reads {@code limits}: connection counts, handshake, idle and shutdown timeouts, payload memory. */
 final class LimitsSection {
     static final List<String> KEYS = List.of("max-connections", "max-connections-per-export", "max-handshaking",
-            "max-handshaking-per-address", "handshake-timeout", "idle-timeout", "payload-memory");
+            "max-handshaking-per-address", "handshake-timeout", "idle-timeout", "stuck-request", "shutdown-timeout",
+            "payload-memory");
     static final LimitsConfig DEFAULTS = new LimitsConfig(1024, 256, 32, 8, Duration.ofSeconds(10), Duration.ZERO,
-            OptionalLong.empty());
+            Duration.ofSeconds(60), Duration.ofSeconds(30), OptionalLong.empty());
 
     private static final ScalarType<Duration> POSITIVE_DURATION = ScalarType.DURATION.where(
             duration -> !duration.isZero(), "must be longer than 0");
@@ -27,6 +28,8 @@ final class LimitsSection {
                         .orElse(DEFAULTS.maxHandshakingPerAddress()),
                 map.get("handshake-timeout", POSITIVE_DURATION).orElse(DEFAULTS.handshakeTimeout()),
                 map.get("idle-timeout", ScalarType.DURATION).orElse(DEFAULTS.idleTimeout()),
+                map.get("stuck-request", ScalarType.DURATION).orElse(DEFAULTS.stuckRequest()),
+                map.get("shutdown-timeout", ScalarType.DURATION).orElse(DEFAULTS.shutdownTimeout()),
                 map.get("payload-memory", ScalarType.POSITIVE_SIZE).map(OptionalLong::of)
                         .orElse(DEFAULTS.payloadMemory()));
     }

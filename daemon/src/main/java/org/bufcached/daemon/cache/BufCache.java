@@ -73,8 +73,7 @@ public final class BufCache implements AutoCloseable {
         if (loops != null) {
             // A stalled heavy store may hold half the threads that run write-backs: the pool's
             // under the fallback engine, the kernel's io-wq (a few per CPU) under io_uring.
-            space.maxHeavyWritebacks = loops.engine() == org.bufcached.daemon.io.IoEngine.IO_URING
-                    ? Math.max(2, 2 * loops.all().size()) : Math.max(1, loops.pool().threads() / 2);
+            space.maxHeavyWritebacks = Math.max(1, loops.writeBackThreads() / 2);
         }
         this.validUnit = Math.max(Posix.pageSize(), config.bufferSize() / 64);
         this.kva = new KvaMap(threads, config.windowSize(), config.maxMapped(), this::evictWindow);

@@ -29,7 +29,7 @@ public final class BufCacheService implements AutoCloseable {
 
     public BufCacheService(CacheConfig config, IoLoops loops, MeterRegistry registry) {
         this.loops = loops;
-        int capacity = loops.all().size() + 2 + loops.pool().threads() + SPARE_THREADS;
+        int capacity = loops.all().size() + 2 + loops.poolThreads() + SPARE_THREADS;
         this.cache = new BufCache(config, loops.all().size(), capacity, loops);
         DistributionSummary clusterSizes = DistributionSummary.builder("bufcached.cache.cluster.size")
                 .description("Bytes per clustered write-back (cluster_awrite)")

@@ -117,6 +117,19 @@ public final class CachedFile {
         return durability.describe();
     }
 
+    /**
+     * The last fdatasync, when the export closes: blocking, on the caller's thread
+     * (never a loop). A failure puts the file in doubt like any other.
+     */
+    public void finalSync() throws PosixException {
+        try {
+            Posix.fdatasync(syncFd);
+        } catch (PosixException e) {
+            durability.failed(e.errno(), "the last fdatasync");
+            throw e;
+        }
+    }
+
     boolean closed() {
         return closed;
     }

@@ -156,7 +156,7 @@ public final class TestDaemon implements AutoCloseable {
                     maxHandshaking != null ? maxHandshaking : l.maxHandshaking(),
                     maxHandshakingPerAddress != null ? maxHandshakingPerAddress : l.maxHandshakingPerAddress(),
                     handshakeTimeout != null ? handshakeTimeout : l.handshakeTimeout(), l.idleTimeout(),
-                    payloadMemory != null ? payloadMemory : l.payloadMemory());
+                    l.stuckRequest(), l.shutdownTimeout(), payloadMemory != null ? payloadMemory : l.payloadMemory());
             Path socket = dir.resolve("nbd.sock");
             ListenConfig listen = new ListenConfig(List.of(),
                     List.of(new ListenUnix(socket, OptionalInt.empty(), Optional.empty(), Optional.empty())));
