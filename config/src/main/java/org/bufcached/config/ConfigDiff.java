@@ -76,6 +76,8 @@ public record ConfigDiff(List<ExportConfig> exportsAdded, List<ExportConfig> exp
                     config -> Durations.format(config.limits().shutdownTimeout())),
             new Setting<>("limits.payload-memory", true, config -> config.limits().payloadMemory().isPresent()
                     ? Sizes.format(config.limits().payloadMemory().getAsLong()) : ""),
+            new Setting<>("limits.payload-timeout", true,
+                    config -> Durations.format(config.limits().payloadTimeout())),
             new Setting<>("metrics.enabled", false, config -> config.metrics().enabled()),
             new Setting<>("metrics.listen", false, config -> config.metrics().listen()),
             new Setting<>("logging.level", true, config -> config.logging().level()),

@@ -18,10 +18,13 @@ import java.util.OptionalLong;
  *                                  finish before it closes their connections
  * @param payloadMemory             bytes of WRITE payloads held at once over all connections; empty: half the
  *                                  JVM's direct memory limit
+ * @param payloadTimeout            while connections wait for payload memory, a WRITE payload that gets no byte
+ *                                  for this long closes its connection
  */
 public record LimitsConfig(int maxConnections, int maxConnectionsPerExport, int maxHandshaking,
                            int maxHandshakingPerAddress, Duration handshakeTimeout, Duration idleTimeout,
-                           Duration stuckRequest, Duration shutdownTimeout, OptionalLong payloadMemory) {
+                           Duration stuckRequest, Duration shutdownTimeout, OptionalLong payloadMemory,
+                           Duration payloadTimeout) {
 
     /** The connection limits and timeouts, with the defaults for the rest. */
     public LimitsConfig(int maxConnections, int maxConnectionsPerExport, Duration handshakeTimeout,
@@ -29,6 +32,6 @@ public record LimitsConfig(int maxConnections, int maxConnectionsPerExport, int 
         this(maxConnections, maxConnectionsPerExport, LimitsSection.DEFAULTS.maxHandshaking(),
                 LimitsSection.DEFAULTS.maxHandshakingPerAddress(), handshakeTimeout, idleTimeout,
                 LimitsSection.DEFAULTS.stuckRequest(), LimitsSection.DEFAULTS.shutdownTimeout(),
-                LimitsSection.DEFAULTS.payloadMemory());
+                LimitsSection.DEFAULTS.payloadMemory(), LimitsSection.DEFAULTS.payloadTimeout());
     }
 }

@@ -8,9 +8,9 @@ import java.util.OptionalLong;
 final class LimitsSection {
     static final List<String> KEYS = List.of("max-connections", "max-connections-per-export", "max-handshaking",
             "max-handshaking-per-address", "handshake-timeout", "idle-timeout", "stuck-request", "shutdown-timeout",
-            "payload-memory");
+            "payload-memory", "payload-timeout");
     static final LimitsConfig DEFAULTS = new LimitsConfig(1024, 256, 32, 8, Duration.ofSeconds(10), Duration.ZERO,
-            Duration.ofSeconds(60), Duration.ofSeconds(30), OptionalLong.empty());
+            Duration.ofSeconds(60), Duration.ofSeconds(30), OptionalLong.empty(), Duration.ofSeconds(10));
 
     private static final ScalarType<Duration> POSITIVE_DURATION = ScalarType.DURATION.where(
             duration -> !duration.isZero(), "must be longer than 0");
@@ -31,6 +31,7 @@ final class LimitsSection {
                 map.get("stuck-request", ScalarType.DURATION).orElse(DEFAULTS.stuckRequest()),
                 map.get("shutdown-timeout", ScalarType.DURATION).orElse(DEFAULTS.shutdownTimeout()),
                 map.get("payload-memory", ScalarType.POSITIVE_SIZE).map(OptionalLong::of)
-                        .orElse(DEFAULTS.payloadMemory()));
+                        .orElse(DEFAULTS.payloadMemory()),
+                map.get("payload-timeout", POSITIVE_DURATION).orElse(DEFAULTS.payloadTimeout()));
     }
 }

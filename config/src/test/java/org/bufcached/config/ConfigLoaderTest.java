@@ -25,7 +25,7 @@ class ConfigLoaderTest {
         assertThat(config.listen()).isEqualTo(new ListenConfig(List.of(new HostPort("127.0.0.1", 10809)), List.of()));
         assertThat(config.exports()).isEmpty();
         assertThat(config.limits()).isEqualTo(new LimitsConfig(1024, 256, 32, 8, Duration.ofSeconds(10), Duration.ZERO,
-                Duration.ofSeconds(60), Duration.ofSeconds(30), OptionalLong.empty()));
+                Duration.ofSeconds(60), Duration.ofSeconds(30), OptionalLong.empty(), Duration.ofSeconds(10)));
         assertThat(config.metrics()).isEqualTo(new MetricsConfig(true, new HostPort("127.0.0.1", 10810)));
         assertThat(config.logging()).isEqualTo(new LoggingConfig(LogLevel.INFO, Optional.empty()));
         assertThat(config.source()).isEmpty();
@@ -108,11 +108,13 @@ class ConfigLoaderTest {
                 + "  max-connections: 10\n  max-connections-per-export: 2\n"
                 + "  max-handshaking: 6\n  max-handshaking-per-address: 3\n"
                 + "  handshake-timeout: 500ms\n  idle-timeout: 2m\n  payload-memory: 96MiB\n"
+                + "  payload-timeout: 3s\n"
                 + "metrics:\n  enabled: false\n  listen: '[::]:9100'\n"
                 + "logging:\n  level: debug\n  path: logback.xml\n");
         BufcachedConfig config = ConfigLoader.load(file);
         assertThat(config.limits()).isEqualTo(new LimitsConfig(10, 2, 6, 3, Duration.ofMillis(500),
-                Duration.ofMinutes(2), Duration.ofSeconds(60), Duration.ofSeconds(30), OptionalLong.of(96L << 20)));
+                Duration.ofMinutes(2), Duration.ofSeconds(60), Duration.ofSeconds(30), OptionalLong.of(96L << 20),
+                Duration.ofSeconds(3)));
         assertThat(config.metrics()).isEqualTo(new MetricsConfig(false, new HostPort("::", 9100)));
         assertThat(config.logging()).isEqualTo(new LoggingConfig(LogLevel.DEBUG, Optional.of(dir.resolve("logback.xml"))));
         assertThat(config.source()).hasValue(file);

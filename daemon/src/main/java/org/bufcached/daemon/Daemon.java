@@ -72,7 +72,8 @@ public final class Daemon implements ReloadTarget {
     public Daemon(BufcachedConfig config, Systemd systemd) {
         this.config = config;
         this.systemd = systemd;
-        this.payloadMemory = new PayloadMemory(payloadMemoryLimit(config.limits()));
+        this.payloadMemory = new PayloadMemory(payloadMemoryLimit(config.limits()),
+                config.limits().payloadTimeout().toNanos());
         ConnectionMeters.bind(meters.registry(), connections);
         PayloadMemoryMeters.bind(meters.registry(), payloadMemory);
     }
@@ -169,6 +170,7 @@ public final class Daemon implements ReloadTarget {
         connections.stuckRequest(limits.stuckRequest());
         server.timeouts(limits.handshakeTimeout().toMillis(), limits.idleTimeout().toMillis());
         payloadMemory.limit(payloadMemoryLimit(limits));
+        payloadMemory.stallTimeout(limits.payloadTimeout().toNanos());
     }
 
     /**

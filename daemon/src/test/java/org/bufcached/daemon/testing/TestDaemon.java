@@ -84,6 +84,7 @@ public final class TestDaemon implements AutoCloseable {
         private Integer maxHandshaking;
         private Integer maxHandshakingPerAddress;
         private OptionalLong payloadMemory;
+        private Duration payloadTimeout;
 
         private Builder(Path dir) {
             this.dir = dir;
@@ -137,6 +138,11 @@ public final class TestDaemon implements AutoCloseable {
             return this;
         }
 
+        public Builder payloadTimeout(Duration timeout) {
+            this.payloadTimeout = timeout;
+            return this;
+        }
+
         public TestDaemon start() throws IOException {
             BufcachedConfig base = ConfigLoader.defaults();
             Map<String, Path> files = new LinkedHashMap<>();
@@ -156,7 +162,8 @@ public final class TestDaemon implements AutoCloseable {
                     maxHandshaking != null ? maxHandshaking : l.maxHandshaking(),
                     maxHandshakingPerAddress != null ? maxHandshakingPerAddress : l.maxHandshakingPerAddress(),
                     handshakeTimeout != null ? handshakeTimeout : l.handshakeTimeout(), l.idleTimeout(),
-                    l.stuckRequest(), l.shutdownTimeout(), payloadMemory != null ? payloadMemory : l.payloadMemory());
+                    l.stuckRequest(), l.shutdownTimeout(), payloadMemory != null ? payloadMemory : l.payloadMemory(),
+                    payloadTimeout != null ? payloadTimeout : l.payloadTimeout());
             Path socket = dir.resolve("nbd.sock");
             ListenConfig listen = new ListenConfig(List.of(),
                     List.of(new ListenUnix(socket, OptionalInt.empty(), Optional.empty(), Optional.empty())));

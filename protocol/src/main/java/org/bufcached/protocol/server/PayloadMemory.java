@@ -17,6 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * reserved, so it waits but never forever: the budget may then be exceeded by
  * that one payload.
  *
+ * <p>A reservation is held while its payload arrives, so a client that announces
+ * a payload and then sends nothing would hold it for as long as it likes: while
+ * others wait, a decoder whose payload has made no progress for
+ * {@link #stallTimeoutNanos()} gives it up by closing its connection.
+ *
  * <p>Thread safety: {@link #available} is atomic, so the common case (nobody
  * waiting, room left) reserves without a lock. The monitor of this object guards
  * {@link #waiters} and {@link #limit} changes; {@link #waiting} mirrors the
@@ -38,13 +43,15 @@ public final class PayloadMemory {
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private volatile int waiting;
     private final AtomicLong waits = new AtomicLong();
+    private volatile long stallTimeoutNanos;
 
-    public PayloadMemory(long limit) {
+    public PayloadMemory(long limit, long stallTimeoutNanos) {
         if (limit <= 0) {
             throw new IllegalArgumentException("payload memory must be positive, got " + limit);
         }
         this.limit = limit;
         this.available = new AtomicLong(limit);
+        stallTimeout(stallTimeoutNanos);
     }
 
     /**
@@ -109,6 +116,19 @@ public final class PayloadMemory {
 
     public long limit() {
         return limit;
+    }
+
+    /** Applies a new stall timeout (on reload) to payloads arriving from now on. */
+    public void stallTimeout(long nanos) {
+        if (nanos <= 0) {
+            throw new IllegalArgumentException("stall timeout must be positive, got " + nanos);
+        }
+        this.stallTimeoutNanos = nanos;
+    }
+
+    /** How long a payload being received may go without a byte while decoders wait for memory. */
+    public long stallTimeoutNanos() {
+        return stallTimeoutNanos;
     }
 
     /** Bytes reserved now. */

@@ -4,7 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.NbdProtocolException;
 import org.bufcached.protocol.NbdRequest;
@@ -25,6 +27,10 @@ import org.bufcached.protocol.OversizedLengthException;
  *     keeps what had already arrived, and resumes once the memory is granted. The
  *     reservation is returned by whoever answers the request (see
  *     {@link #reservation}).</li>
+ * <li>While other connections wait for payload memory, a payload that makes no
+ *     progress for {@link PayloadMemory#stallTimeoutNanos()} ends the connection
+ *     (a {@link NbdProtocolException}), so that a client cannot hold memory by
+ *     announcing payloads it does not send.</li>
  * <li>A payload over {@code maxPayload} is skipped as it arrives (never buffered)
  *     and the request emitted with {@link NbdRequest#payloadDiscarded()}, so the
  *     connection stays usable and the handler fails just that request. One
@@ -43,6 +49,7 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private final long hardLimit;
     private final PayloadMemory memory;
     private final Waiter waiter = new Waiter();
+    private final Runnable stallCheck = this::checkStall;
     /** A header split between reads, gathered here; empty otherwise. */
     private final ByteBuf partialHeader = Unpooled.buffer(Nbd.REQUEST_HEADER_SIZE, Nbd.REQUEST_HEADER_SIZE);
     /** Received buffers kept while waiting for memory, oldest first. */
@@ -59,6 +66,10 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private long offset;
     private long length;
     private ByteBuf payload;
+    /** When the payload being received last got bytes, by the event loop's ticker. */
+    private long payloadProgressNanos;
+    /** Runs while this connection receives payloads, made with the first one. */
+    private ScheduledFuture<?> stallChecks;
     private long toSkip;
 
     public RequestDecoder(int maxPayload, PayloadMemory memory) {
@@ -172,9 +183,15 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private void startPayload() {
         payload = ctx.alloc().directBuffer((int) length, (int) length);
         state = State.PAYLOAD;
+        payloadProgressNanos = ctx.executor().ticker().nanoTime();
+        if (stallChecks == null) {
+            long period = Math.max(MIN_STALL_CHECK_NANOS, memory.stallTimeoutNanos() / 4);
+            stallChecks = ctx.executor().scheduleAtFixedRate(stallCheck, period, period, TimeUnit.NANOSECONDS);
+        }
     }
 
     private void payload(ByteBuf in) {
+        payloadProgressNanos = ctx.executor().ticker().nanoTime();
         payload.writeBytes(in, Math.min(payload.writableBytes(), in.readableBytes()));
         if (!payload.isWritable()) {
             ByteBuf complete = payload;
@@ -197,6 +214,24 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private void emit(ByteBuf requestPayload) {
         state = State.HEADER;
         ctx.fireChannelRead(NbdRequest.newInstance(flags, type, cookie, offset, length, requestPayload));
+    }
+
+    /** Checks are at least this far apart: a timeout is a matter of seconds, not of a busy timer. */
+    private static final long MIN_STALL_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    /**
+     * On the event loop, now and then: a payload that got no byte for the stall
+     * timeout while others wait for memory ends the connection, which returns the
+     * memory. Nobody waiting, a slow client harms no one and may take its time.
+     */
+    private void checkStall() {
+        long stalled = ctx.executor().ticker().nanoTime() - payloadProgressNanos;
+        if (state == State.PAYLOAD && memory.waiting() > 0 && stalled >= memory.stallTimeoutNanos()) {
+            state = State.FAILED;
+            ctx.fireExceptionCaught(new NbdProtocolException("WRITE payload of " + length + " bytes stalled: "
+                    + payload.readableBytes() + " bytes received, none for " + TimeUnit.NANOSECONDS.toMillis(stalled)
+                    + " ms while other connections wait for payload memory (limits.payload-timeout)"));
+        }
     }
 
     /** On the event loop, once the memory for the pending payload is reserved: decode what was kept. */
@@ -226,6 +261,9 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         removed = true;
+        if (stallChecks != null) {
+            stallChecks.cancel(false);
+        }
         if (state == State.AWAIT_MEMORY && memory.cancel(waiter)) {
             state = State.FAILED;
         }

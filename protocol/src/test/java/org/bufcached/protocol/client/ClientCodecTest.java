@@ -112,7 +112,8 @@ class ClientCodecTest {
         assertThat(hex(header)).isEqualTo("25609513" + "0001" + "0001" + "0102030405060708" + "0000000000001000" + "00000003");
         assertThat(hex(payload)).isEqualTo("090807");
 
-        EmbeddedChannel server = new EmbeddedChannel(new RequestDecoder(1 << 20, new PayloadMemory(1 << 20)));
+        EmbeddedChannel server = new EmbeddedChannel(
+                new RequestDecoder(1 << 20, new PayloadMemory(1 << 20, 1_000_000_000L)));
         server.writeInbound(Unpooled.wrappedBuffer(header, payload));
         NbdRequest r = server.readInbound();
         assertThat(r.type()).isEqualTo(Nbd.NBD_CMD_WRITE);

@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DecoderException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.bufcached.protocol.Hex;
 import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.NbdProtocolException;
@@ -49,7 +50,9 @@ class RequestDecoderTest {
         MAGIC, "0000", "0002", "0000000000000004", "0000000000000000", "00000000",
     };
 
-    private final PayloadMemory memory = new PayloadMemory(64 * MAX_PAYLOAD);
+    private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final PayloadMemory memory = new PayloadMemory(64 * MAX_PAYLOAD, STALL_NANOS);
     private final DecoderHarness h = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, memory));
     private final List<ByteBuf> fed = new ArrayList<>();
 
@@ -329,7 +332,7 @@ class RequestDecoderTest {
 
     @Test
     void aWriteThatFindsNoMemoryStopsReadingUntilMemoryIsReleased() {
-        PayloadMemory small = new PayloadMemory(12);
+        PayloadMemory small = new PayloadMemory(12, STALL_NANOS);
         DecoderHarness tight = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, small));
         assertThat(small.reserveOrWait(8, null)).as("another connection holds 8 of 12 bytes").isTrue();
 
@@ -358,7 +361,7 @@ class RequestDecoderTest {
 
     @Test
     void aConnectionClosedWhileWaitingForMemoryGivesUpItsPlaceAndItsBytes() {
-        PayloadMemory small = new PayloadMemory(12);
+        PayloadMemory small = new PayloadMemory(12, STALL_NANOS);
         DecoderHarness tight = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, small));
         assertThat(small.reserveOrWait(8, null)).isTrue();
         ByteBuf waiting = feed(concat(WRITE_HEADER, new String[] {"01020304"}));
@@ -371,6 +374,48 @@ class RequestDecoderTest {
         assertThat(tight.exceptions).as("waiting is not the client's fault").isEmpty();
         small.release(8);
         assertThat(small.reserved()).isZero();
+    }
+
+    @Test
+    void aPayloadThatStallsWhileOthersWaitForMemoryEndsItsConnection() {
+        PayloadMemory small = new PayloadMemory(12, STALL_NANOS);
+        DecoderHarness stalling = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, small));
+        DecoderHarness waiting = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, small));
+        stalling.channel.freezeTime();
+        stalling.write(feed(concat(WRITE_HEADER, new String[] {"01020304"})));   // 4 of 8 bytes, then silence
+        waiting.write(feed(concat(WRITE_HEADER, new String[] {WRITE_DATA})));
+        assertThat(small.waiting()).isEqualTo(1);
+
+        stalling.channel.advanceTimeBy(STALL_NANOS - 1, TimeUnit.NANOSECONDS);
+        stalling.channel.runScheduledPendingTasks();
+        assertThat(stalling.exceptions).as("not yet").isEmpty();
+        stalling.channel.advanceTimeBy(1, TimeUnit.SECONDS);
+        stalling.channel.runScheduledPendingTasks();
+        assertThat(stalling.exceptions).singleElement().isInstanceOf(NbdProtocolException.class)
+                .satisfies(e -> assertThat(e).hasMessageContaining("stalled").hasMessageContaining("4 bytes received")
+                        .hasMessageContaining("limits.payload-timeout"));
+
+        stalling.close(); // what the transmission handler does on a protocol error
+        waiting.channel.runPendingTasks();
+        NbdRequest w = waiting.read(NbdRequest.class);
+        assertWrite(w);
+        small.release(8);
+        w.recycle();
+        waiting.channel.finishAndReleaseAll();
+        assertThat(small.reserved()).isZero();
+    }
+
+    @Test
+    void aSlowPayloadIsLeftAloneWhileNobodyWaitsForMemory() {
+        h.channel.freezeTime();
+        h.write(feed(concat(WRITE_HEADER, new String[] {"01020304"})));
+        h.channel.advanceTimeBy(4 * STALL_NANOS, TimeUnit.NANOSECONDS);
+        h.channel.runScheduledPendingTasks();
+        assertThat(h.exceptions).isEmpty();
+        h.write(feed("05060708"));
+        NbdRequest w = h.read(NbdRequest.class);
+        assertWrite(w);
+        done(w);
     }
 
     @Test
