@@ -209,18 +209,23 @@ public final class BufCache implements AutoCloseable {
             return;
         }
         long end = Math.min(f.size(), offset + length);
-        int chunk = Integer.MAX_VALUE & ~(Posix.pageSize() - 1);
-        for (long at = offset; at < end; at += chunk) {
-            int n = (int) Math.min(chunk, end - at);
-            io.fadvise(f.fd, at, n, Syscalls.POSIX_FADV_WILLNEED, at + n >= end ? result -> {
-                if (result < 0 && result != -Errno.ESHUTDOWN) {
-                    LOG.debug("prefetch of {} failed: {}", f, Errno.name((int) -result));
-                }
-                callback.done(null);
-            } : IGNORED);
-        }
         if (end <= offset) {
             callback.done(null);
+            return;
+        }
+        int chunk = Integer.MAX_VALUE & ~(Posix.pageSize() - 1);
+        try {
+            for (long at = offset; at < end; at += chunk) {
+                int n = (int) Math.min(chunk, end - at);
+                io.fadvise(f.fd, at, n, Syscalls.POSIX_FADV_WILLNEED, at + n >= end ? result -> {
+                    if (result < 0 && result != -Errno.ESHUTDOWN) {
+                        LOG.debug("prefetch of {} failed: {}", f, Errno.name((int) -result));
+                    }
+                    callback.done(null);
+                } : IGNORED);
+            }
+        } catch (RuntimeException e) {
+            callback.failed(e);
         }
     }
 
