@@ -120,12 +120,14 @@ final class ReadOp extends CacheOp {
             throw e;
         }
         if (result == 0) {
-            // The file ends before the export does: someone cut it short.
+            // The file ends before the export does: someone cut it short. Tell the cache now,
+            // not at the flushers' next look, so that no hit is served past the new end.
             for (Buf bp : batch) {
                 bp.setFlags(Buf.B_INVAL);
                 cache.brelse(bp);
             }
             batch.clear();
+            file.checkSoon(cache, io);
             throw shrunk();
         }
         missDone += (int) result;
