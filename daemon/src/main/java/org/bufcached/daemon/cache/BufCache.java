@@ -494,7 +494,9 @@ public final class BufCache implements AutoCloseable {
             bp.setFlags(Buf.B_DELWRI);
         }
         if (added != 0 || newBuffer) {
-            space.dirtied(bp, Long.bitCount(added) * validUnit, newBuffer);
+            long bytes = Long.bitCount(added) * validUnit;
+            space.dirtied(bp, bytes, newBuffer);
+            bp.file.stats.dirtyBytes.addAndGet(bytes);
             space.bd_heatup();
         }
     }
@@ -506,6 +508,7 @@ public final class BufCache implements AutoCloseable {
             bp.dirty = 0;
             bp.clearFlags(Buf.B_DELWRI);
             space.undirtied(bp, bytes);
+            bp.file.stats.dirtyBytes.addAndGet(-bytes);
         }
     }
 

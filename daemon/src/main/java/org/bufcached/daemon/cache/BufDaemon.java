@@ -252,6 +252,7 @@ final class BufDaemon implements Runnable {
                 f.writeBack(w, windowOffset, total);
             } catch (PosixException | RuntimeException e) {
                 error = e;
+                f.stats.writebackErrors.increment();
             } finally {
                 biodone(f, cluster, associations, masks, error);
                 cluster.forEach(cache::bqdrop);

@@ -17,6 +17,7 @@ public final class CachedFile {
     private final AtomicReferenceArray<Window> windows;
     final BufHash hash = new BufHash();
     final ReadAhead readAhead = new ReadAhead();
+    final FileStats stats = new FileStats();
     private volatile boolean closed;
     /** How a contiguous dirty range goes back to the file; a test may slow one file down. */
     volatile WriteBack writeBack = (file, window, offsetInWindow, length) ->
@@ -47,6 +48,10 @@ public final class CachedFile {
 
     public long size() {
         return size;
+    }
+
+    public FileStats stats() {
+        return stats;
     }
 
     public boolean heavy() {

@@ -55,6 +55,11 @@ public final class CachedStore implements BlockStore {
         return file;
     }
 
+    @Override
+    public FileStats stats() {
+        return file.stats();
+    }
+
     /** Bytes of block {@code blkno}: the buffer size, less for the file's last block. */
     private long blockLength(long blkno) {
         return Math.min(bsize, file.size() - blkno * bsize);
@@ -139,10 +144,12 @@ public final class CachedStore implements BlockStore {
                     Buf bp = cache.getcacheblk(file, blkno, need(blkno, pos));
                     if (bp != null) {
                         cache.hits.increment();
+                        file.stats.hits.increment();
                         append(bp);
                         continue;
                     }
                     cache.misses.increment();
+                    file.stats.misses.increment();
                     bp = cache.getblk(file, blkno, () -> home.execute(this));
                     if (bp == null) {
                         // Parked. Let go of the buffers this read holds, or a read larger

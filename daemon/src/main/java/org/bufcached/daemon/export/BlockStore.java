@@ -13,6 +13,9 @@ import io.netty.buffer.ByteBuf;
  */
 public interface BlockStore extends AutoCloseable {
 
+    /** The cache's counters for this store's file, for the export's metrics. */
+    org.bufcached.daemon.cache.FileStats stats();
+
     /** Size in bytes, fixed while the store is open. */
     long size();
 

@@ -52,6 +52,11 @@ public final class Export {
         return store;
     }
 
+    /** Cache hits and misses, dirty bytes and write-back errors of this export's file. */
+    public org.bufcached.daemon.cache.FileStats stats() {
+        return store.stats();
+    }
+
     public long size() {
         return store.size();
     }
