@@ -24,8 +24,10 @@ import org.bufcached.daemon.net.Connections;
 import org.bufcached.daemon.net.NbdServer;
 import org.bufcached.daemon.reload.ExportReconciler;
 import org.bufcached.daemon.reload.ReloadTarget;
+import org.bufcached.daemon.reload.Reloader;
 import org.bufcached.daemon.systemd.InheritedSocket;
 import org.bufcached.daemon.systemd.Systemd;
+import org.bufcached.daemon.tls.TlsSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +38,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements ReloadTarget {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+    /** Reload lines all come from the reloader's logger, as the README says. */
+    private static final Logger RELOAD_LOG = LoggerFactory.getLogger(Reloader.class);
     /** How long shutdown waits for requests in flight before closing their connections. */
     private static final long DRAIN_MILLIS = 30_000;
 
@@ -72,6 +76,7 @@ public final class Daemon implements ReloadTarget {
      */
     public void start() throws IOException {
         try {
+            TlsSettings tls = TlsSettings.load(config.tls());
             workers = new IoWorkers(config.cache().ioWorkers());
             int eventLoops = Runtime.getRuntime().availableProcessors();
             cache = new BufCacheService(config.cache(), eventLoops, workers.executor(), meters.registry());
@@ -84,6 +89,8 @@ public final class Daemon implements ReloadTarget {
             }
             server = new NbdServer(exports, connections, requestMeters,
                     eventLoops, config.limits().handshakeTimeout().toMillis());
+            server.tls(tls);
+            LOG.info("{}", tls.description());
             cache.start(server.eventLoops());
             applyLimits(config.limits());
             // Every port is bound before the first client is accepted, so a clash stops the start cleanly.
@@ -136,14 +143,24 @@ public final class Daemon implements ReloadTarget {
         return config;
     }
 
-    /** Applies a reload: exports, limits and the log level now; the rest is logged as needing a restart. */
+    /**
+     * Applies a reload: TLS credentials (re-read even when the file did not
+     * change), exports, limits and the log level now; the rest is logged as
+     * needing a restart.
+     */
     @Override
     public synchronized void apply(ConfigDiff diff, BufcachedConfig loaded) throws IOException {
         if (stopping) {
             throw new IOException("the daemon is stopping");
         }
+        // Read first: bad TLS files reject the reload before anything changed.
+        TlsSettings tls = TlsSettings.load(loaded.tls());
         new ExportReconciler(exports, connections, opener, requestMeters::forget).apply(diff, loaded);
         applyLimits(loaded.limits());
+        server.tls(tls);
+        if (loaded.tls().enabled()) {
+            RELOAD_LOG.info("reload: TLS credentials re-read: {}", tls.description());
+        }
         if (loaded.cache().size() == config.cache().size() && loaded.cache().bufferSize() == config.cache().bufferSize()) {
             // Watermarks derived from an unchanged cache size apply now; a new size waits for the restart.
             cache.retune(loaded.cache());
