@@ -2,8 +2,11 @@ package org.bufcached.client;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -49,9 +52,14 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private List<OptionReply> collected;
     private CompletableFuture<Replies> optionFuture;
     private CompletableFuture<ExportNameReply> exportNameFuture;
+    private CompletableFuture<Void> tlsFuture;
 
     CompletableFuture<ServerGreeting> greeting() {
         return greeting;
+    }
+
+    Channel channel() {
+        return ctx.channel();
     }
 
     @Override
@@ -85,6 +93,33 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ctx.writeAndFlush(new OptionRequest(Nbd.NBD_OPT_EXPORT_NAME,
                 Unpooled.wrappedBuffer(name.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
         return exportNameFuture;
+    }
+
+    /**
+     * After the server acknowledged NBD_OPT_STARTTLS: puts {@code tls} at the head
+     * of the pipeline, where it starts the TLS handshake; completes when it is done.
+     */
+    CompletableFuture<Void> startTls(ChannelHandler tls) {
+        tlsFuture = new CompletableFuture<>();
+        CompletableFuture<Void> f = tlsFuture;
+        ctx.pipeline().addFirst("tls", tls);
+        return f;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof SslHandshakeCompletionEvent && tlsFuture != null) {
+            SslHandshakeCompletionEvent event = (SslHandshakeCompletionEvent) evt;
+            CompletableFuture<Void> f = tlsFuture;
+            tlsFuture = null;
+            if (event.isSuccess()) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(new NbdException("TLS handshake failed: " + Errors.message(event.cause()),
+                        event.cause()));
+            }
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override
@@ -132,6 +167,10 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     private void failAll(Throwable t) {
         greeting.completeExceptionally(t);
+        if (tlsFuture != null) {
+            tlsFuture.completeExceptionally(t);
+            tlsFuture = null;
+        }
         if (optionFuture != null) {
             optionFuture.completeExceptionally(t);
             optionFuture = null;
