@@ -66,6 +66,11 @@ final class PskTlsClient extends AbstractTlsClient implements PskTlsHandler.Peer
     }
 
     @Override
+    public String protocol() {
+        return context.getServerVersion().getName();
+    }
+
+    @Override
     public String failureHint() {
         return "";
     }

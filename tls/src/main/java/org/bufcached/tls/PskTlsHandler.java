@@ -38,6 +38,9 @@ public final class PskTlsHandler extends ChannelDuplexHandler {
 
         /** Words to add to a failure message, such as the unknown usernames a client offered; may be empty. */
         String failureHint();
+
+        /** The negotiated version, such as "TLS 1.3". */
+        String protocol();
     }
 
     private interface Start {
@@ -53,6 +56,7 @@ public final class PskTlsHandler extends ChannelDuplexHandler {
     private Peer peer;
     private Start start;
     private PendingWriteQueue pending;
+    private boolean started;
     /** Set by the peer's callback, which runs inside {@code offerInput}. */
     private boolean handshakeDone;
     /** The completion event (success or failure) has been fired. */
@@ -88,6 +92,11 @@ public final class PskTlsHandler extends ChannelDuplexHandler {
         return handshakeDone ? peer.identity() : null;
     }
 
+    /** The negotiated TLS version, such as "TLS 1.3"; null before the handshake succeeded. */
+    public String protocol() {
+        return handshakeDone ? peer.protocol() : null;
+    }
+
     private void handshakeCompleted() {
         handshakeDone = true;
     }
@@ -95,6 +104,27 @@ public final class PskTlsHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         pending = new PendingWriteQueue(ctx);
+        if (ctx.channel().isActive()) {
+            start(ctx);
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        start(ctx);
+        ctx.fireChannelActive();
+    }
+
+    /**
+     * Begins the handshake, once: a client's ClientHello leaves now, a server
+     * waits for one. An accepted channel is active before its handlers are added,
+     * a connecting one only after.
+     */
+    private void start(ChannelHandlerContext ctx) {
+        if (started) {
+            return;
+        }
+        started = true;
         try {
             start.start();
         } catch (IOException e) {

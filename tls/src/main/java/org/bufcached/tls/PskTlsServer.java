@@ -118,6 +118,11 @@ final class PskTlsServer extends AbstractTlsServer implements PskTlsHandler.Peer
     }
 
     @Override
+    public String protocol() {
+        return context.getServerVersion().getName();
+    }
+
+    @Override
     public String failureHint() {
         if (!unknown.isEmpty()) {
             return " (unknown PSK username " + String.join(", ", unknown) + ")";
