@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.util.ArrayList;
@@ -97,12 +98,23 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     /**
      * After the server acknowledged NBD_OPT_STARTTLS: puts {@code tls} at the head
-     * of the pipeline, where it starts the TLS handshake; completes when it is done.
+     * of the pipeline, where it starts the TLS handshake, and a fresh decoder
+     * behind it; completes when the handshake is done. Bytes the old decoder still
+     * holds came in the clear after the acknowledgement: removing it hands them
+     * to this handler, which fails the connection, so they never pass for replies
+     * sent over TLS.
      */
     CompletableFuture<Void> startTls(ChannelHandler tls) {
         tlsFuture = new CompletableFuture<>();
         CompletableFuture<Void> f = tlsFuture;
-        ctx.pipeline().addFirst("tls", tls);
+        ChannelPipeline p = ctx.pipeline();
+        HandshakeClientDecoder decoder = p.get(HandshakeClientDecoder.class);
+        String name = p.context(decoder).name();
+        p.addFirst("tls", tls);
+        p.remove(decoder);
+        if (ctx.channel().isActive()) {
+            p.addAfter("tls", name, decoder.afterStartTls());
+        }
         return f;
     }
 

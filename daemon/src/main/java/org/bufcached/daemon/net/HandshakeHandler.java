@@ -363,8 +363,12 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     /**
      * NBD_OPT_STARTTLS: acknowledged in the clear, then a TLS handler goes in
-     * front of the codecs and a fresh decoder replaces the old one, which hands
-     * over any bytes it still holds: a client that did not wait for the reply.
+     * front of the codecs and a fresh decoder replaces the old one. Bytes the old
+     * decoder still holds came in the clear after the option (a client that did
+     * not wait for the reply, or someone injecting options): removing it hands
+     * them to this handler, which closes the connection, so they can never pass
+     * for options sent over TLS. (Netty's replace would hand them to the new
+     * decoder.)
      */
     private void startTls(ChannelHandlerContext ctx, ByteBuf data) {
         int option = Nbd.NBD_OPT_STARTTLS;
@@ -383,7 +387,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             tlsPhase = TlsPhase.HANDSHAKING;
             connections.tlsPhase(ctx.channel(), TlsPhase.HANDSHAKING);
             tlsHandler = tls.insert(ctx.pipeline());
-            ctx.pipeline().replace("decoder", "decoder", HandshakeDecoder.afterStartTls(NbdServer.MAX_OPTION_DATA));
+            ctx.pipeline().remove("decoder");
+            ctx.pipeline().addBefore(ctx.name(), "decoder", HandshakeDecoder.afterStartTls(NbdServer.MAX_OPTION_DATA));
         }
     }
 
