@@ -72,6 +72,10 @@ final class DaemonProcess implements AutoCloseable {
     static final class Builder {
         private final Path dir;
         private final Map<String, ExportSpec> exports = new LinkedHashMap<>();
+        /** More YAML keys for an export, indented as its other keys; such exports go into the file. */
+        private final Map<String, String> exportYaml = new LinkedHashMap<>();
+        private final List<String> arguments = new ArrayList<>();
+        private String sections = "";
         private boolean tcp;
         private boolean noArguments;
 
@@ -90,6 +94,24 @@ final class DaemonProcess implements AutoCloseable {
          */
         Builder export(String name, long size, boolean readonly, String description) {
             exports.put(name, new ExportSpec(name, size, readonly, description));
+            return this;
+        }
+
+        /** More keys of export {@code name} in YAML, such as {@code "    tls: require\n"}. */
+        Builder exportYaml(String name, String yaml) {
+            exportYaml.put(name, yaml);
+            return this;
+        }
+
+        /** Top-level YAML sections for the configuration file, such as a {@code tls:} section. */
+        Builder yaml(String yaml) {
+            sections += yaml;
+            return this;
+        }
+
+        /** More command-line arguments, after the others. */
+        Builder args(String... args) {
+            arguments.addAll(List.of(args));
             return this;
         }
 
@@ -145,6 +167,7 @@ final class DaemonProcess implements AutoCloseable {
                                 + (e.readonly() ? ",readonly" : ""));
                     }
                 }
+                cmd.addAll(arguments);
             }
             Path log = dir.resolve("daemon.log");
             ProcessBuilder pb = new ProcessBuilder(cmd)
@@ -169,16 +192,18 @@ final class DaemonProcess implements AutoCloseable {
             return d;
         }
 
+        /** Whether the exports must go into the file: the command line has no description or TLS keys. */
         private boolean described() {
-            return exports.values().stream().anyMatch(e -> e.description() != null);
+            return !exportYaml.isEmpty() || exports.values().stream().anyMatch(e -> e.description() != null);
         }
 
         /**
          * A configuration file: metrics off (so that no test binds the metrics port),
-         * and the exports when some of them carry a description.
+         * the test's own sections, and the exports when some of them carry a
+         * description or YAML keys of their own.
          */
         private String yaml(Map<String, Path> files) {
-            StringBuilder y = new StringBuilder("metrics:\n  enabled: false\n");
+            StringBuilder y = new StringBuilder("metrics:\n  enabled: false\n").append(sections);
             if (described()) {
                 y.append("exports:\n");
                 for (ExportSpec e : exports.values()) {
@@ -189,6 +214,7 @@ final class DaemonProcess implements AutoCloseable {
                     if (e.description() != null) {
                         y.append("    description: ").append(quote(e.description())).append('\n');
                     }
+                    y.append(exportYaml.getOrDefault(e.name(), ""));
                 }
             }
             return y.toString();
@@ -339,6 +365,23 @@ final class DaemonProcess implements AutoCloseable {
 
     boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** SIGHUP: the daemon re-reads its configuration (and the TLS files it names). */
+    void reload() {
+        Tool.run("kill", "-HUP", Long.toString(pid())).assertOk();
+    }
+
+    /** Waits for a line containing {@code text} in the daemon's log; fails after {@link #READY_TIMEOUT}. */
+    void awaitLog(String text) {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (!log().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no log line containing \"" + text + "\" within "
+                        + READY_TIMEOUT.toSeconds() + " s\n--- daemon log ---\n" + tail(log()));
+            }
+            sleep(20);
+        }
     }
 
     /** The daemon's output so far. */
