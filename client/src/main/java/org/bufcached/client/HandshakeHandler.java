@@ -144,6 +144,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             f.complete((ExportNameReply) msg);
         } else if (msg instanceof OptionReply && optionFuture != null) {
             onOptionReply((OptionReply) msg);
+        } else if (msg instanceof ByteBuf) {
+            // What the decoder held when STARTTLS replaced it: sent in the clear, so possibly forged.
+            throw new NbdProtocolException("the server sent bytes in the clear after acknowledging NBD_OPT_STARTTLS");
         } else {
             throw new NbdProtocolException("unexpected " + msg + " during the handshake");
         }

@@ -117,6 +117,26 @@ class TlsLibnbdIT {
         }
     }
 
+    /**
+     * fio's nbd engine takes only a URI and does not let libnbd read local files
+     * from it (tls-certificates=), so it runs with tls-verify-peer=false, or with
+     * the client files in libnbd's default directory.
+     */
+    @Test
+    void fioOverNbdsWritesAndVerifies() throws Exception {
+        Tool.require("fio", "fio");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Tool.run("fio", "--enghelp").stdout().contains("nbd"),
+                "this fio has no nbd ioengine; skipping");
+        try (DaemonProcess d = daemon(TlsPeers.x509("require", certs.server(), false, "auto"))) {
+            Tool.Result r = Tool.run(Tool.DEFAULT_TIMEOUT, tmp, java.util.List.of("fio", "--name=tls", "--ioengine=nbd",
+                    "--uri=nbds://localhost:" + d.tcpPort() + "/disk0?tls-verify-peer=false", "--rw=randwrite",
+                    "--bs=64k", "--size=16M", "--iodepth=8", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1"));
+            assertThat(r.exitCode()).as(r.describe()).isZero();
+            assertThat(r.stdout()).contains("err= 0");
+            d.awaitLog("export=disk0");
+        }
+    }
+
     @Test
     void clientCertificatesAreVerified() throws Exception {
         try (DaemonProcess d = daemon(TlsPeers.x509("require", certs.server(), true, "auto"))) {
