@@ -8,13 +8,18 @@ import org.bufcached.config.BufcachedConfig;
 import org.bufcached.config.ConfigDiff;
 import org.bufcached.config.ExportConfig;
 import org.bufcached.config.HostPort;
+import org.bufcached.config.IoConfig;
+import org.bufcached.config.IoEngineName;
 import org.bufcached.config.LimitsConfig;
 import org.bufcached.config.ListenUnix;
 import org.bufcached.daemon.export.Export;
 import org.bufcached.daemon.cache.BufCacheService;
 import org.bufcached.daemon.export.ExportOpener;
 import org.bufcached.daemon.export.ExportRegistry;
-import org.bufcached.daemon.export.IoWorkers;
+import org.bufcached.daemon.export.CachedBlockStore;
+import org.bufcached.daemon.io.BlockingPool;
+import org.bufcached.daemon.io.IoEngine;
+import org.bufcached.daemon.io.IoLoops;
 import org.bufcached.daemon.logging.Logging;
 import org.bufcached.daemon.metrics.ConnectionMeters;
 import org.bufcached.daemon.metrics.DaemonMeters;
@@ -40,8 +45,6 @@ public final class Daemon implements ReloadTarget {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
     /** Reload lines all come from the reloader's logger, as the README says. */
     private static final Logger RELOAD_LOG = LoggerFactory.getLogger(Reloader.class);
-    /** How long shutdown waits for requests in flight before closing their connections. */
-    private static final long DRAIN_MILLIS = 30_000;
 
     private volatile BufcachedConfig config;
     private final Systemd systemd;
@@ -50,7 +53,9 @@ public final class Daemon implements ReloadTarget {
     private final ExportRegistry exports = new ExportRegistry();
     private final Connections connections = new Connections();
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private IoWorkers workers;
+    private IoEngine engine;
+    private BlockingPool pool;
+    private IoLoops loops;
     private BufCacheService cache;
     private ExportOpener opener;
     private NbdServer server;
@@ -77,25 +82,32 @@ public final class Daemon implements ReloadTarget {
     public void start() throws IOException {
         try {
             TlsSettings tls = TlsSettings.load(config.tls());
-            workers = new IoWorkers(config.cache().ioWorkers());
-            int eventLoops = Runtime.getRuntime().availableProcessors();
-            cache = new BufCacheService(config.cache(), eventLoops, workers.executor(), meters.registry());
-            opener = new ExportOpener(workers, cache.cache());
+            engine = chooseEngine();
+            IoConfig io = config.io();
+            int workers = io.workers().orElse(engine == IoEngine.IO_URING ? 2
+                    : Math.min(8, Math.max(4, Runtime.getRuntime().availableProcessors())));
+            pool = new BlockingPool(workers, "bufcached-io");
+            server = new NbdServer(engine, exports, connections, requestMeters,
+                    io.eventLoops(), config.limits().handshakeTimeout().toMillis());
+            server.tls(tls);
+            loops = IoLoops.attach(engine, server.eventLoops(), pool);
+            LOG.info("I/O engine {}: {} event loops, {} blocking threads{}", engine, io.eventLoops(), workers,
+                    IoEngine.why(engine).isEmpty() ? "" : " (" + IoEngine.why(engine) + ")");
+            cache = new BufCacheService(config.cache(), loops, meters.registry());
+            cache.start();
+            opener = new ExportOpener(cache.cache());
             for (ExportConfig e : config.exports()) {
                 Export export = opener.open(e);
                 exports.add(export);
                 LOG.info("export {}: {} bytes at {}{}", export.name(), export.size(), export.path(),
                         export.readOnly() ? " (read-only)" : "");
             }
-            server = new NbdServer(exports, connections, requestMeters,
-                    eventLoops, config.limits().handshakeTimeout().toMillis());
-            server.tls(tls);
             LOG.info("{}", tls.description());
-            cache.start(server.eventLoops());
             applyLimits(config.limits());
             // Every port is bound before the first client is accepted, so a clash stops the start cleanly.
             if (config.metrics().enabled()) {
-                metricsServer = MetricsServer.start(config.metrics().listen(), meters.registry(), this::ready);
+                metricsServer = MetricsServer.start(engine, config.metrics().listen(), meters.registry(),
+                        this::notReady);
             }
             listen();
         } catch (IOException | RuntimeException e) {
@@ -105,6 +117,25 @@ public final class Daemon implements ReloadTarget {
         ready = true;
         systemd.notifier().ready(status());
         systemd.watchdog().ifPresent(systemd.notifier()::startWatchdog);
+    }
+
+    /**
+     * The configured engine; with {@code auto}, epoll when systemd passes sockets
+     * (only epoll channels can serve a socket Netty did not create).
+     */
+    private IoEngine chooseEngine() {
+        IoEngineName name = config.io().engine();
+        if (name == IoEngineName.AUTO && !systemd.sockets().isEmpty()) {
+            IoEngine chosen = IoEngine.choose("epoll");
+            LOG.info("socket activation: the epoll engine serves the sockets systemd passed");
+            return chosen;
+        }
+        return IoEngine.choose(name.yamlName());
+    }
+
+    /** The I/O engine running, once started. */
+    public IoEngine engine() {
+        return engine;
     }
 
     /** Serves the sockets systemd passed if there are any, else binds the configured listeners. */
@@ -135,6 +166,7 @@ public final class Daemon implements ReloadTarget {
 
     private void applyLimits(LimitsConfig limits) {
         connections.limits(limits.maxConnections(), limits.maxConnectionsPerExport());
+        connections.stuckRequest(limits.stuckRequest());
         server.timeouts(limits.handshakeTimeout().toMillis(), limits.idleTimeout().toMillis());
     }
 
@@ -178,9 +210,36 @@ public final class Daemon implements ReloadTarget {
                 + connections.open() + " connections";
     }
 
-    /** Listeners bound and exports open, and not stopping: what /readyz reports. */
+    /** Listeners bound and exports open, and not stopping. */
     public boolean ready() {
         return ready;
+    }
+
+    /** What /readyz reports: why the daemon, or one export, is not ready (empty when it is). */
+    public java.util.List<String> notReady(String exportName) {
+        java.util.List<String> reasons = new java.util.ArrayList<>();
+        if (exportName != null) {
+            Export e = exports.find(exportName);
+            if (e == null || exportName.isEmpty()) {
+                return null;
+            }
+            checkDurability(e, reasons);
+            return reasons;
+        }
+        if (!ready) {
+            reasons.add(stopping ? "stopping" : "starting");
+        }
+        for (Export e : exports.all()) {
+            checkDurability(e, reasons);
+        }
+        return reasons;
+    }
+
+    private static void checkDurability(Export e, java.util.List<String> reasons) {
+        String state = e.store().durabilityState();
+        if (!"clean".equals(state)) {
+            reasons.add("export " + e.name() + ": data not proven durable: " + state);
+        }
     }
 
     /** The registry every component registers its meters in; scraped at /metrics. */
@@ -226,13 +285,17 @@ public final class Daemon implements ReloadTarget {
         LOG.info("shutting down: {} connections, {} requests in flight", connections.open(), connections.inFlight());
         server.stopAccepting();
         connections.beginShutdown();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS);
+        long drainMillis = config.limits().shutdownTimeout().toMillis();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMillis);
         while (connections.inFlight() > 0 && System.nanoTime() < deadline) {
             sleep(5);
         }
         if (connections.inFlight() > 0) {
-            LOG.warn("{} requests still in flight after {} ms; closing their connections",
-                    connections.inFlight(), DRAIN_MILLIS);
+            LOG.warn("{} requests still in flight after {} ms (limits.shutdown-timeout); closing their connections:",
+                    connections.inFlight(), drainMillis);
+            for (String line : connections.describeInFlight(1000)) {
+                LOG.warn("  cut short: {}", line);
+            }
         }
         connections.closeAll();
         release();
@@ -240,11 +303,28 @@ public final class Daemon implements ReloadTarget {
         stopped.countDown();
     }
 
-    /** Closes the stores (each syncs its file), the listeners, the endpoint and the threads. */
+    /**
+     * Closes the stores (each syncs its file, each within its bound, all at once),
+     * then the flushers, the endpoint, the event loops and the threads.
+     */
     private void release() {
+        java.util.List<Thread> closing = new java.util.ArrayList<>();
         for (Export e : exports.snapshot()) {
             exports.remove(e.name());
-            e.store().close();
+            Thread t = new Thread(e.store()::close, "bufcached-close-" + e.name());
+            t.setDaemon(true);
+            t.start();
+            closing.add(t);
+        }
+        for (Thread t : closing) {
+            try {
+                t.join(2 * CachedBlockStore.CLOSE_MILLIS + 1000);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                LOG.error("{} did not finish; exiting without it", t.getName());
+            }
         }
         if (cache != null) {
             cache.close();
@@ -255,8 +335,10 @@ public final class Daemon implements ReloadTarget {
         if (server != null) {
             server.close();
         }
-        if (workers != null) {
-            workers.close();
+        if (loops != null) {
+            loops.close();
+        } else if (pool != null) {
+            pool.close();
         }
         meters.close();
         systemd.notifier().close();

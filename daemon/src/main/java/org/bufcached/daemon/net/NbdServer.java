@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.ExportRegistry;
+import org.bufcached.daemon.io.IoEngine;
 import org.bufcached.daemon.tls.TlsSettings;
 import org.bufcached.protocol.server.HandshakeDecoder;
 import org.bufcached.protocol.server.HandshakeEncoder;
@@ -41,7 +42,7 @@ public final class NbdServer implements AutoCloseable {
     /** Name of the connection log, the first handler: TLS goes right behind it. */
     static final String LOG_HANDLER = "log";
 
-    private final Transport transport = new Transport();
+    private final IoEngine engine;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final ExportRegistry exports;
@@ -55,14 +56,15 @@ public final class NbdServer implements AutoCloseable {
     private final List<Channel> listeners = new ArrayList<>();
     private final List<Path> socketFiles = new ArrayList<>();
 
-    public NbdServer(ExportRegistry exports, Connections connections, RequestObserver observer,
+    public NbdServer(IoEngine engine, ExportRegistry exports, Connections connections, RequestObserver observer,
                      int eventLoops, long handshakeTimeoutMillis) {
+        this.engine = engine;
         this.exports = exports;
         this.connections = connections;
         this.observer = observer;
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
-        this.boss = transport.newGroup(1, new DefaultThreadFactory("nbd-accept", true));
-        this.workers = transport.newGroup(eventLoops, new DefaultThreadFactory("nbd-loop", true));
+        this.boss = engine.newGroup(1, new DefaultThreadFactory("nbd-accept", true));
+        this.workers = engine.newGroup(eventLoops, new DefaultThreadFactory("nbd-loop", true));
     }
 
     /** Applies new timeouts to connections accepted from now on. */
@@ -80,13 +82,13 @@ public final class NbdServer implements AutoCloseable {
         return workers;
     }
 
-    public Transport transport() {
-        return transport;
+    public IoEngine engine() {
+        return engine;
     }
 
     /** Binds a TCP listener; fails with a message naming the address if it is in use. */
     public SocketAddress bindTcp(String host, int port) throws IOException {
-        return bind(transport.tcpServerChannel(), new InetSocketAddress(host, port), "tcp " + host + ":" + port);
+        return bind(engine.tcpServerChannel(), new InetSocketAddress(host, port), "tcp " + host + ":" + port);
     }
 
     /** Binds a Unix domain socket listener, replacing a stale socket file. */
@@ -98,7 +100,7 @@ public final class NbdServer implements AutoCloseable {
         if (Files.exists(abs) && !Files.isDirectory(abs)) {
             Files.delete(abs);
         }
-        SocketAddress bound = bind(transport.unixServerChannel(), new DomainSocketAddress(abs.toString()), "unix " + abs);
+        SocketAddress bound = bind(engine.unixServerChannel(), new DomainSocketAddress(abs.toString()), "unix " + abs);
         socketFiles.add(abs);
         return bound;
     }
@@ -108,15 +110,23 @@ public final class NbdServer implements AutoCloseable {
      * activation) instead of binding one.
      */
     public SocketAddress adoptTcp(int fd) throws IOException {
-        transport.requireEpoll("socket activation");
+        requireAdoption();
         return adopt(new EpollServerSocketChannel(fd), true, "inherited tcp socket (fd " + fd + ")");
     }
 
     /** Serves an already listening Unix domain socket inherited from systemd; its file is systemd's to remove. */
     public SocketAddress adoptUnix(int fd) throws IOException {
-        transport.requireEpoll("socket activation");
+        requireAdoption();
         // Only this constructor marks the channel active: the one without the flag leaves it never accepting.
         return adopt(new EpollServerDomainSocketChannel(fd, true), false, "inherited unix socket (fd " + fd + ")");
+    }
+
+    /** Netty can serve a socket it did not create only with epoll channels (io_uring's have no such constructor). */
+    private void requireAdoption() {
+        if (!engine.adoptsSockets()) {
+            throw new IllegalStateException("socket activation needs the epoll engine, not " + engine
+                    + " (io.engine: auto picks epoll when systemd passes sockets)");
+        }
     }
 
     private SocketAddress adopt(ServerChannel channel, boolean tcp, String what) throws IOException {
@@ -127,7 +137,7 @@ public final class NbdServer implements AutoCloseable {
             listeners.add(ch);
             // A Unix socket made elsewhere has no address Netty can report; the TCP one does.
             LOG.info("listening on {}{} ({})", what, ch.localAddress() == null ? "" : " " + ch.localAddress(),
-                    transport.name());
+                    engine);
             return ch.localAddress();
         } catch (Exception e) {
             channel.unsafe().closeForcibly();
@@ -149,7 +159,7 @@ public final class NbdServer implements AutoCloseable {
         try {
             Channel ch = b.bind(address).syncUninterruptibly().channel();
             listeners.add(ch);
-            LOG.info("listening on {} ({})", what, transport.name());
+            LOG.info("listening on {} ({})", what, engine);
             return ch.localAddress();
         } catch (Exception e) {
             throw new IOException("cannot listen on " + what + ": " + e.getMessage(), e);
