@@ -437,7 +437,15 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         LOG.warn("handshake failure: peer={} reason={}", peer, reason);
         connections.handshakeFailed(failure);
         cancelTimeout();
-        ctx.close();
+        // Under the io_uring transport (Netty 4.2.18) two ways of closing here left the socket open
+        // although the channel reported itself closed, so the client never saw the end: through an
+        // SslHandler whose handshake had failed, and from inside a read that had just changed the
+        // pipeline (STARTTLS). So the TLS handler, which has nothing left to send, goes first, and the
+        // close runs as a task of its own.
+        if (tlsHandler != null && ctx.pipeline().context(tlsHandler) != null) {
+            ctx.pipeline().remove(tlsHandler);
+        }
+        ctx.executor().execute(ctx::close);
     }
 
     private void cancelTimeout() {
