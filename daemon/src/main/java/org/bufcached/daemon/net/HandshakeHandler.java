@@ -137,9 +137,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private void tlsHandshakeCompleted(ChannelHandlerContext ctx, SslHandshakeCompletionEvent event) {
         if (!event.isSuccess()) {
             connections.tlsHandshakeEnded(TlsHandshakeResult.FAILURE);
-            Throwable cause = event.cause();
-            fail(ctx, HandshakeFailure.TLS_HANDSHAKE, "TLS handshake failed: " + (cause.getMessage() != null
-                    ? cause.getMessage() : cause.getClass().getSimpleName()));
+            fail(ctx, HandshakeFailure.TLS_HANDSHAKE, "TLS handshake failed: " + reason(event.cause()));
             return;
         }
         connections.tlsHandshakeEnded(TlsHandshakeResult.SUCCESS);
@@ -359,6 +357,21 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ctx.pipeline().replace(this, "transmission", transmission.create(session));
         ctx.pipeline().replace("decoder", "decoder", new RequestDecoder(export.blockSizes().maxPayload()));
         ctx.channel().flush();
+    }
+
+    /**
+     * The message of a TLS failure, with the innermost cause's when it says more:
+     * BoringSSL reports a certificate its trust manager refused as "General
+     * OpenSslEngine problem" and keeps the reason (revoked, expired...) below.
+     */
+    private static String reason(Throwable failure) {
+        String message = failure.getMessage() != null ? failure.getMessage() : failure.getClass().getSimpleName();
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == failure || root.getMessage() == null || message.contains(root.getMessage()) ? message
+                : message + " (" + root.getMessage() + ")";
     }
 
     /**
