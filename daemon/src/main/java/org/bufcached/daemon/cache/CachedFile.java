@@ -175,10 +175,15 @@ public final class CachedFile {
                 if (waiters == null) {
                     waiters = new ArrayList<>(2);
                     mapping.put(index, waiters);
-                    io.offload(() -> {
-                        mapOffLoop(index);
-                        return 0;
-                    }, NOTHING);
+                    try {
+                        io.offload(() -> {
+                            mapOffLoop(index);
+                            return 0;
+                        }, NOTHING);
+                    } catch (RuntimeException e) {
+                        mapping.remove(index); // nobody would ever map it: the next caller tries again
+                        throw e;
+                    }
                 }
                 if (waiter != null) {
                     waiters.add(waiter);

@@ -35,12 +35,18 @@ public final class IoLoops implements AutoCloseable {
      * threads, so that a stalled slow store (held to half of them) leaves one.
      */
     public static IoLoops attach(IoEngine engine, EventLoopGroup group, BlockingPool pool) {
+        return attach(engine, group, pool, java.util.function.UnaryOperator.identity());
+    }
+
+    /** As {@link #attach(IoEngine, EventLoopGroup, BlockingPool)}, each loop's file I/O wrapped by {@code decorate}. */
+    public static IoLoops attach(IoEngine engine, EventLoopGroup group, BlockingPool pool,
+                                 java.util.function.UnaryOperator<FileIo> decorate) {
         BlockingPool writeBack = engine == IoEngine.IO_URING ? null
                 : new BlockingPool(Math.max(2, pool.threads() / 2), pool.name() + "-writeback");
         IoLoops l = new IoLoops(engine, pool, writeBack);
         for (EventExecutor e : group) {
             EventLoop loop = (EventLoop) e;
-            FileIo io = engine.fileIo(loop, pool, writeBack);
+            FileIo io = decorate.apply(engine.fileIo(loop, pool, writeBack));
             loop.submit(() -> CURRENT.set(io)).syncUninterruptibly();
             l.loops.add(io);
         }

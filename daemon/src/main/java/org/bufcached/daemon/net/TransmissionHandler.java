@@ -140,7 +140,12 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             if (rejection != null) {
                 x.fail(rejection.error(), rejection.message());
             } else {
-                dispatch(r, x);
+                try {
+                    dispatch(r, x);
+                } catch (RuntimeException | Error e) {
+                    // A bug in the store: the request still gets its answer, the connection goes on.
+                    x.failed(e);
+                }
             }
         } finally {
             r.recycle();
@@ -185,24 +190,33 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     /** On the event loop, when the store has answered: write the reply. */
     void reply(Exchange x) {
         try {
-            if (x.error != null) {
-                writeError(x);
-            } else if (x.type == Nbd.NBD_CMD_READ) {
-                writeRead(x);
-            } else if (x.type == Nbd.NBD_CMD_BLOCK_STATUS) {
-                ByteBuf descriptors = x.data;
-                ctx.write(ReplyWriter.blockStatusHeader(alloc, x.cookie, true, session.allocationContextId(),
-                        descriptors.readableBytes()), ctx.voidPromise());
-                ctx.write(descriptors, ctx.voidPromise());
-            } else {
-                ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, 0), ctx.voidPromise());
-            }
-            ctx.flush();
-            observer.completed(session.export().name(), x.type, x.length, x.error, System.nanoTime() - x.startNanos);
+            writeReply(x);
+        } catch (RuntimeException | Error e) {
+            // The reply could not be written whole: the stream is out of step, only a close is safe.
+            LOG.error("cannot reply to {} on export {}; closing the connection", session.peer(),
+                    session.export().name(), e);
+            ctx.close();
         } finally {
             requestFinished(x);
             x.recycle();
         }
+    }
+
+    private void writeReply(Exchange x) {
+        if (x.error != null) {
+            writeError(x);
+        } else if (x.type == Nbd.NBD_CMD_READ) {
+            writeRead(x);
+        } else if (x.type == Nbd.NBD_CMD_BLOCK_STATUS) {
+            ByteBuf descriptors = x.data;
+            ctx.write(ReplyWriter.blockStatusHeader(alloc, x.cookie, true, session.allocationContextId(),
+                    descriptors.readableBytes()), ctx.voidPromise());
+            ctx.write(descriptors, ctx.voidPromise());
+        } else {
+            ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, 0), ctx.voidPromise());
+        }
+        ctx.flush();
+        observer.completed(session.export().name(), x.type, x.length, x.error, System.nanoTime() - x.startNanos);
     }
 
     private void writeRead(Exchange x) {
