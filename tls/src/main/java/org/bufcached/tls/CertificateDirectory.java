@@ -38,8 +38,7 @@ public record CertificateDirectory(Path dir) {
         return present(dir.resolve("ca-crl.pem"));
     }
 
-    /** {@code file}, if it exists. */
-    public static Optional<Path> present(Path file) {
+    private static Optional<Path> present(Path file) {
         return Files.exists(file) ? Optional.of(file) : Optional.empty();
     }
 

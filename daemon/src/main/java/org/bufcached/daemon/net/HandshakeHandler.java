@@ -115,6 +115,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+        if (failed) {
+            return; // closing: options decoded from the same read are not answered
+        }
         if (msg instanceof ClientFlags) {
             clientFlags(ctx, (ClientFlags) msg);
         } else if (msg instanceof OptionRequest) {

@@ -99,11 +99,6 @@ public final class TestCertificates {
         return dir.resolve("psk-wrong/keys.psk");
     }
 
-    /** The key file of {@link #server()}, for tests that damage a copy of it. */
-    public Path scratch(String name) throws IOException {
-        return Files.createDirectories(dir.resolve("scratch").resolve(name));
-    }
-
     private void make() throws IOException {
         Path work = Files.createDirectories(dir.resolve("work"));
         template(work, "ca", "cn = \"bufcached test CA\"\nca\ncert_signing_key\ncrl_signing_key\n");
