@@ -31,8 +31,10 @@ import org.bufcached.daemon.net.Connections;
 import org.bufcached.daemon.net.NbdServer;
 import org.bufcached.daemon.reload.ExportReconciler;
 import org.bufcached.daemon.reload.ReloadTarget;
+import org.bufcached.daemon.reload.Reloader;
 import org.bufcached.daemon.systemd.InheritedSocket;
 import org.bufcached.daemon.systemd.Systemd;
+import org.bufcached.daemon.tls.TlsSettings;
 import org.bufcached.protocol.server.PayloadMemory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +46,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements ReloadTarget {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+    /** Reload lines all come from the reloader's logger, as the README says. */
+    private static final Logger RELOAD_LOG = LoggerFactory.getLogger(Reloader.class);
 
     private volatile BufcachedConfig config;
     private final Systemd systemd;
@@ -84,6 +88,7 @@ public final class Daemon implements ReloadTarget {
      */
     public void start() throws IOException {
         try {
+            TlsSettings tls = TlsSettings.load(config.tls());
             engine = chooseEngine();
             IoConfig io = config.io();
             int workers = io.workers().orElse(engine == IoEngine.IO_URING ? 2
@@ -91,6 +96,7 @@ public final class Daemon implements ReloadTarget {
             pool = new BlockingPool(workers, "bufcached-io");
             server = new NbdServer(engine, exports, connections, requestMeters, payloadMemory,
                     io.eventLoops(), config.limits().handshakeTimeout().toMillis());
+            server.tls(tls);
             loops = IoLoops.attach(engine, server.eventLoops(), pool);
             LOG.info("I/O engine {}: {} event loops, {} blocking threads{}", engine, io.eventLoops(), workers,
                     IoEngine.why(engine).isEmpty() ? "" : " (" + IoEngine.why(engine) + ")");
@@ -103,6 +109,7 @@ public final class Daemon implements ReloadTarget {
                 LOG.info("export {}: {} bytes at {}{}", export.name(), export.size(), export.path(),
                         export.readOnly() ? " (read-only)" : "");
             }
+            LOG.info("{}", tls.description());
             applyLimits(config.limits());
             // Every port is bound before the first client is accepted, so a clash stops the start cleanly.
             if (config.metrics().enabled()) {
@@ -187,14 +194,24 @@ public final class Daemon implements ReloadTarget {
         return config;
     }
 
-    /** Applies a reload: exports, limits and the log level now; the rest is logged as needing a restart. */
+    /**
+     * Applies a reload: TLS credentials (re-read even when the file did not
+     * change), exports, limits and the log level now; the rest is logged as
+     * needing a restart.
+     */
     @Override
     public synchronized void apply(ConfigDiff diff, BufcachedConfig loaded) throws IOException {
         if (stopping) {
             throw new IOException("the daemon is stopping");
         }
+        // Read first: bad TLS files reject the reload before anything changed.
+        TlsSettings tls = TlsSettings.load(loaded.tls());
         new ExportReconciler(exports, connections, opener, requestMeters::forget).apply(diff, loaded);
         applyLimits(loaded.limits());
+        server.tls(tls);
+        if (loaded.tls().enabled()) {
+            RELOAD_LOG.info("reload: TLS credentials re-read: {}", tls.description());
+        }
         if (loaded.cache().size() == config.cache().size() && loaded.cache().bufferSize() == config.cache().bufferSize()) {
             // Watermarks derived from an unchanged cache size apply now; a new size waits for the restart.
             cache.retune(loaded.cache());

@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -19,6 +20,9 @@ final class CopyCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "DST", description = "NBD URI or file")
     String destination;
 
+    @Mixin
+    TlsMixin tls;
+
     @Option(names = {"-q", "--queue-depth"}, defaultValue = "16", description = "requests in flight (default ${DEFAULT-VALUE})")
     int depth;
 
@@ -31,7 +35,7 @@ final class CopyCommand implements Callable<Integer> {
             throw new UsageException("--queue-depth must be at least 1");
         }
         if (!NbdUri.isUri(source) && !NbdUri.isUri(destination)) {
-            throw new UsageException("one of SRC and DST must be an NBD URI (nbd:// or nbd+unix://)");
+            throw new UsageException("one of SRC and DST must be an NBD URI (nbd://, nbd+unix://, nbds://, nbds+unix://)");
         }
         try (Endpoint src = open(source, -1); Endpoint dst = open(destination, src.size())) {
             if (dst.size() < src.size()) {
@@ -50,9 +54,9 @@ final class CopyCommand implements Callable<Integer> {
     }
 
     /** Opens {@code spec}; {@code size} >= 0 marks a destination (a file is created at that size). */
-    private static Endpoint open(String spec, long size) throws Exception {
+    private Endpoint open(String spec, long size) throws Exception {
         if (NbdUri.isUri(spec)) {
-            return new ExportEndpoint(NbdClient.connect(NbdUri.parse(spec)).get());
+            return new ExportEndpoint(NbdClient.connect(tls.apply(NbdUri.parse(spec))).get());
         }
         return size < 0 ? FileEndpoint.source(Path.of(spec)) : FileEndpoint.destination(Path.of(spec), size);
     }

@@ -8,6 +8,7 @@ import org.bufcached.client.ExportInfo;
 import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -19,6 +20,9 @@ final class InfoCommand implements Callable<Integer> {
     @Parameters(paramLabel = "URI", description = "NBD URI of the export")
     NbdUri uri;
 
+    @Mixin
+    TlsMixin tls;
+
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
 
@@ -27,6 +31,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        uri = tls.apply(uri);
         ExportInfo info = NbdClient.info(uri).get();
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> m = new LinkedHashMap<>();

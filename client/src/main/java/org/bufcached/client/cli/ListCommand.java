@@ -6,6 +6,7 @@ import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import org.bufcached.protocol.OptionReplies.ServerEntry;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -15,11 +16,15 @@ final class ListCommand implements Callable<Integer> {
     @Parameters(paramLabel = "URI", description = "NBD URI of the server (the export part is ignored)")
     NbdUri uri;
 
+    @Mixin
+    TlsMixin tls;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        uri = tls.apply(uri);
         for (ServerEntry e : NbdClient.list(uri).get()) {
             String size;
             try {

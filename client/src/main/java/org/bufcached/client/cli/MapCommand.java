@@ -7,6 +7,7 @@ import org.bufcached.client.Extent;
 import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -16,6 +17,9 @@ import picocli.CommandLine.Spec;
 final class MapCommand implements Callable<Integer> {
     @Parameters(paramLabel = "URI", description = "NBD URI of the export")
     NbdUri uri;
+
+    @Mixin
+    TlsMixin tls;
 
     @Option(names = "--offset", description = "start of the range (default 0)", defaultValue = "0")
     long offset;
@@ -31,6 +35,7 @@ final class MapCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        uri = tls.apply(uri);
         try (NbdClient client = NbdClient.connect(uri).get()) {
             if (!client.hasBlockStatus()) {
                 throw new org.bufcached.client.NbdException("the server does not offer base:allocation block status");

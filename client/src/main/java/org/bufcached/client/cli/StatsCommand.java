@@ -15,8 +15,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code bufcache stats}: scrapes a running daemon's Prometheus endpoint and prints
- * the cache (space, dirty, running write-back, hit ratio, flush activity) and the
- * traffic of each export. {@code --watch} redraws every few seconds.
+ * the cache (space, dirty, running write-back, hit ratio, flush activity), TLS
+ * (handshakes by result, connections by TLS state) and the traffic of each
+ * export. {@code --watch} redraws every few seconds.
  */
 @Command(name = "stats", mixinStandardHelpOptions = true, description = "Summarize a running bufcached's /metrics.")
 final class StatsCommand implements Callable<Integer> {
@@ -77,6 +78,16 @@ final class StatsCommand implements Callable<Integer> {
         line(out, "flushing", count(m.sum(CACHE + "flush_buffers_total")) + " buffers written back in "
                 + count(m.sum(CACHE + "flush_clusters_total")) + " clusters, "
                 + count(m.sum(CACHE + "flush_errors_total")) + " errors");
+        if (m.has("bufcached_tls_handshakes_total")) {
+            out.println();
+            out.println("tls");
+            line(out, "handshakes", count(m.sum("bufcached_tls_handshakes_total", "result", "success")) + " succeeded, "
+                    + count(m.sum("bufcached_tls_handshakes_total", "result", "failure")) + " failed, "
+                    + count(m.sum("bufcached_tls_handshakes_total", "result", "timeout")) + " timed out");
+            line(out, "open", count(m.sum("bufcached_tls_connections", "state", "encrypted")) + " encrypted, "
+                    + count(m.sum("bufcached_tls_connections", "state", "handshaking")) + " handshaking, "
+                    + count(m.sum("bufcached_tls_connections", "state", "plaintext")) + " plaintext");
+        }
         List<String> exports = m.labelValues("bufcached_requests_total", "export");
         if (!exports.isEmpty()) {
             out.println();

@@ -35,7 +35,13 @@ class StatsCommandTest {
             "bufcached_request_bytes_total{command=\"write\",export=\"disk\"} 1048576",
             "bufcached_requests_total{command=\"read\",export=\"disk\"} 512",
             "bufcached_requests_total{command=\"write\",export=\"disk\"} 256",
-            "bufcached_request_errors_total{command=\"read\",error=\"NBD_EINVAL\",export=\"disk\"} 3", "");
+            "bufcached_request_errors_total{command=\"read\",error=\"NBD_EINVAL\",export=\"disk\"} 3",
+            "bufcached_tls_handshakes_total{result=\"success\"} 12",
+            "bufcached_tls_handshakes_total{result=\"failure\"} 2",
+            "bufcached_tls_handshakes_total{result=\"timeout\"} 1",
+            "bufcached_tls_connections{state=\"encrypted\"} 5",
+            "bufcached_tls_connections{state=\"handshaking\"} 0",
+            "bufcached_tls_connections{state=\"plaintext\"} 1", "");
 
     @Test
     void summarizesCacheAndExports() throws Exception {
@@ -55,6 +61,8 @@ class StatsCommandTest {
                     .contains("dirty      512 KiB in 8 buffers")
                     .contains("90.0% (90 hits, 10 misses)")
                     .contains("32 buffers written back in 4 clusters")
+                    .contains("handshakes 12 succeeded, 2 failed, 1 timed out")
+                    .contains("open       5 encrypted, 0 handshaking, 1 plaintext")
                     .containsPattern("disk\\s+2 MiB\\s+1 MiB\\s+768\\s+3");
         } finally {
             http.stop(0);
@@ -78,7 +86,8 @@ class StatsCommandTest {
             assertThat(write.code()).as(write.err()).isZero();
             CliTest.Run run = CliTest.run("stats", "--metrics", "http://127.0.0.1:" + port + "/metrics");
             assertThat(run.code()).as(run.err()).isZero();
-            assertThat(run.out()).contains("cache").contains("hit ratio").containsPattern("disk\\s+\\S+ \\S+\\s+1 MiB");
+            assertThat(run.out()).contains("cache").contains("hit ratio").containsPattern("disk\\s+\\S+ \\S+\\s+1 MiB")
+                    .contains("handshakes 0 succeeded, 0 failed, 0 timed out");
         }
     }
 

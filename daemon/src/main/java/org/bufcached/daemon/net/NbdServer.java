@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.ExportRegistry;
 import org.bufcached.daemon.io.IoEngine;
+import org.bufcached.daemon.tls.TlsSettings;
 import org.bufcached.protocol.server.HandshakeDecoder;
 import org.bufcached.protocol.server.HandshakeEncoder;
 import org.bufcached.protocol.server.PayloadMemory;
@@ -39,6 +40,8 @@ public final class NbdServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NbdServer.class);
     /** Option data accepted in one option; more is skipped and answered NBD_REP_ERR_TOO_BIG. */
     static final int MAX_OPTION_DATA = 64 * 1024;
+    /** Name of the connection log, the first handler: TLS goes right behind it. */
+    static final String LOG_HANDLER = "log";
 
     private final IoEngine engine;
     private final EventLoopGroup boss;
@@ -52,6 +55,8 @@ public final class NbdServer implements AutoCloseable {
     private volatile long handshakeTimeoutMillis;
     /** {@code limits.idle-timeout}; 0 leaves idle connections open. */
     private volatile long idleTimeoutMillis;
+    /** TLS for connections accepted from now on. */
+    private volatile TlsSettings tls = TlsSettings.OFF;
     private final List<Channel> listeners = new ArrayList<>();
     private final List<Path> socketFiles = new ArrayList<>();
 
@@ -80,6 +85,11 @@ public final class NbdServer implements AutoCloseable {
      */
     public void handshakeLimits(int perListener, int perAddress) {
         handshakeLimits.set(perListener, perAddress);
+    }
+
+    /** Applies new TLS settings (mode, credentials) to connections accepted from now on. */
+    public void tls(TlsSettings settings) {
+        this.tls = settings;
     }
 
     public EventLoopGroup eventLoops() {
@@ -221,7 +231,7 @@ public final class NbdServer implements AutoCloseable {
                 return;
             }
             ChannelPipeline p = ch.pipeline();
-            p.addLast("log", new ConnectionLog(peer));
+            p.addLast(LOG_HANDLER, new ConnectionLog(peer));
             long idle = idleTimeoutMillis;
             if (idle > 0) {
                 p.addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
@@ -231,7 +241,7 @@ public final class NbdServer implements AutoCloseable {
             p.addLast("decoder", new HandshakeDecoder(MAX_OPTION_DATA));
             p.addLast("handshake", new HandshakeHandler(exports, connections,
                     session -> new TransmissionHandler(session, connections, observer, payloadMemory),
-                    payloadMemory, gate, handshakeTimeoutMillis, peer, tcpClient));
+                    payloadMemory, gate, handshakeTimeoutMillis, peer, tcpClient, TlsPolicy.of(tls, exports.all())));
         }
     }
 }

@@ -95,6 +95,16 @@ class RefusalLogTest {
     }
 
     @Test
+    void startTlsWithoutTlsConfiguredIsLoggedOnce() throws Exception {
+        RawClient c = nbd.connect().handshake();
+        assertThat(c.singleReply(OPT_STARTTLS, new byte[0]).type()).isEqualTo(REP_ERR_POLICY);
+        assertThat(c.singleReply(OPT_STARTTLS, new byte[0]).type()).isEqualTo(REP_ERR_POLICY);
+        assertThat(refusals()).singleElement().satisfies(line -> assertThat(line)
+                .contains("option=NBD_OPT_STARTTLS").contains("TLS is not configured"));
+        c.enter(DISK).assertRoundTrip(0, pattern(4096, 5));
+    }
+
+    @Test
     void fineOptionsAreNotLogged() throws Exception {
         RawClient c = nbd.connect().handshake();
         assertThat(c.singleReply(99, new byte[0]).type()).as("unknown option").isEqualTo(REP_ERR_UNSUP);

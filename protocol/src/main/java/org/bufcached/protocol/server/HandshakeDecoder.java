@@ -27,14 +27,27 @@ public final class HandshakeDecoder extends ByteToMessageDecoder {
 
     private final int maxOptionData;
     private final long hardLimit;
-    private State state = State.CLIENT_FLAGS;
+    private State state;
     private int option;
     private long remaining;
     private long declared;
 
     public HandshakeDecoder(int maxOptionData) {
+        this(maxOptionData, State.CLIENT_FLAGS);
+    }
+
+    private HandshakeDecoder(int maxOptionData, State state) {
         this.maxOptionData = maxOptionData;
         this.hardLimit = LengthBounds.hardLimit(maxOptionData);
+        this.state = state;
+    }
+
+    /**
+     * A decoder for the options that follow NBD_OPT_STARTTLS, inside TLS: the
+     * client flags came before, in the clear.
+     */
+    public static HandshakeDecoder afterStartTls(int maxOptionData) {
+        return new HandshakeDecoder(maxOptionData, State.OPTION_HEADER);
     }
 
     @Override
