@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  * error, 2 usage error. Errors are one line on stderr, naming the server's error
  * where there is one.
  */
-@Command(name = "bufcache", mixinStandardHelpOptions = true, version = "bufcache 0.1.0",
+@Command(name = "bufcache", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Talk NBD to bufcached (or any NBD server): inspect, copy, benchmark, attach.",
         subcommands = {ListCommand.class, InfoCommand.class, MapCommand.class, ReadCommand.class, WriteCommand.class,
             CopyCommand.class, BenchCommand.class, StatsCommand.class, AttachCommand.class, DetachCommand.class,
