@@ -25,6 +25,7 @@ public final class DaemonMeters implements AutoCloseable {
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
     public DaemonMeters() {
+        registry.config().meterFilter(PromtoolClean.FILTER).meterFilter(ClusterSizeBuckets.FILTER);
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);

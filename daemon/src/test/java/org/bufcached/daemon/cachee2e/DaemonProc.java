@@ -93,7 +93,9 @@ final class DaemonProc implements AutoCloseable {
                     java.net.http.HttpResponse.BodyHandlers.ofString());
             StringBuilder b = new StringBuilder();
             for (String line : r.body().split("\n")) {
-                if (line.startsWith("bufcached_cache_") && !line.contains("_bucket") && !line.contains("tunable")) {
+                // Leave out histogram buckets and the limits (tunables), which do not move.
+                if (line.startsWith("bufcached_cache_") && !line.contains("_bucket")
+                        && !line.matches("bufcached_cache_\\w+_(low|high|max|limit|size)_bytes .*")) {
                     b.append(line).append('\n');
                 }
             }

@@ -83,13 +83,13 @@ class WindowRetirementStressIT {
             }
             double unmapped = DaemonProc.metric(port, "bufcached_cache_windows_unmapped_total");
             double mapped = DaemonProc.metric(port, "bufcached_cache_mapped_bytes");
-            double retired = DaemonProc.metric(port, "bufcached_cache_windows_retired");
+            double retired = DaemonProc.metric(port, "bufcached_cache_windows_awaiting_unmap");
             Thread.sleep(2000);
             System.out.println("WindowRetirementStressIT seed " + seed + ": " + driver.stats + "; windows unmapped "
                     + unmapped + "; at the end of the load: mapped " + mapped + " bytes, " + retired
                     + " windows awaiting unmap; 2 s idle later: mapped "
                     + DaemonProc.metric(port, "bufcached_cache_mapped_bytes") + " bytes, "
-                    + DaemonProc.metric(port, "bufcached_cache_windows_retired") + " awaiting unmap"
+                    + DaemonProc.metric(port, "bufcached_cache_windows_awaiting_unmap") + " awaiting unmap"
                     + " (max-mapped 131072)");
             assertThat(unmapped).as("windows unmapped during the stress").isGreaterThan(1000);
             assertThat(driver.stats.reads.sum()).as("reads checked").isGreaterThan(1000);
