@@ -68,6 +68,7 @@ public record ConfigDiff(List<ExportConfig> exportsAdded, List<ExportConfig> exp
             new Setting<>("metrics.enabled", false, config -> config.metrics().enabled()),
             new Setting<>("metrics.listen", false, config -> config.metrics().listen()),
             new Setting<>("logging.level", true, config -> config.logging().level()),
+            new Setting<>("logging.format", false, config -> config.logging().format().yamlName()),
             new Setting<>("logging.path", false, config -> config.logging().path().map(Object::toString).orElse("")));
 
     private static final List<Setting<ExportConfig>> EXPORT_SETTINGS = List.of(

@@ -71,6 +71,11 @@ public final class Main implements Callable<Integer> {
     }
 
     static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The configured command line; tests set its writers to read what it prints. */
+    static CommandLine commandLine() {
         CommandLine cmd = new CommandLine(new Main());
         cmd.setParameterExceptionHandler((e, rest) -> {
             // Command-line mistakes are start-up errors too: the same one-line style.
@@ -78,7 +83,7 @@ public final class Main implements Callable<Integer> {
             e.getCommandLine().getErr().println("Try 'bufcached --help' for more information.");
             return EXIT_CONFIG;
         });
-        return cmd.execute(args);
+        return cmd;
     }
 
     @Spec

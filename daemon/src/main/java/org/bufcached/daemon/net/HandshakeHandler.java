@@ -1,5 +1,7 @@
 package org.bufcached.daemon.net;
 
+import static net.logstash.logback.argument.StructuredArguments.keyValue;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -45,7 +47,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private final Connections connections;
     private final TransmissionHandler.Factory transmission;
     private final long timeoutMillis;
-    private final String peer;
+    private final ConnectionContext connection;
     /** The TCP client's address, checked against each export's allow list; null on a Unix socket. */
     private final InetAddress tcpClient;
 
@@ -57,12 +59,12 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private String allocationContextExport;
 
     HandshakeHandler(ExportRegistry exports, Connections connections, TransmissionHandler.Factory transmission,
-                     long timeoutMillis, String peer, InetAddress tcpClient) {
+                     long timeoutMillis, ConnectionContext connection, InetAddress tcpClient) {
         this.exports = exports;
         this.connections = connections;
         this.transmission = transmission;
         this.timeoutMillis = timeoutMillis;
-        this.peer = peer;
+        this.connection = connection;
         this.tcpClient = tcpClient;
     }
 
@@ -270,9 +272,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         cancelTimeout();
         // The context applies only if it was selected for the name used to enter transmission.
         int contextId = requestedName.equals(allocationContextExport) ? ALLOCATION_CONTEXT_ID : Session.NO_CONTEXT;
-        Session session = new Session(export, structuredReplies, contextId, peer, exportConnections);
-        ctx.channel().attr(ConnectionLog.EXPORT).set(export.name());
-        LOG.debug("{}: transmission on export {} (structured replies: {})", peer, export.name(), structuredReplies);
+        Session session = new Session(export, structuredReplies, contextId, connection, exportConnections);
+        ConnectionLog.opened(connection, export.name(), structuredReplies);
         // Order matters: the new handler must be in place before the decoder hands over the
         // bytes it already holds, which may be pipelined requests.
         ctx.pipeline().replace(this, "transmission", transmission.create(session));
@@ -297,7 +298,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     private void fail(ChannelHandlerContext ctx, HandshakeFailure failure, String reason) {
-        LOG.warn("handshake failure: peer={} reason={}", peer, reason);
+        LOG.warn("handshake failure {} {} {}", connection, keyValue("failure", failure.label()), keyValue("reason", reason));
         connections.handshakeFailed(failure);
         cancelTimeout();
         ctx.close();
@@ -318,7 +319,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         } else if (cause instanceof IOException) {
             fail(ctx, HandshakeFailure.IO_ERROR, "I/O error: " + cause.getMessage());
         } else {
-            LOG.error("handshake with {} failed", peer, cause);
+            LOG.error("handshake failed {}", connection, cause);
             ctx.close();
         }
     }

@@ -1,5 +1,7 @@
 package org.bufcached.daemon.net;
 
+import static net.logstash.logback.argument.StructuredArguments.keyValue;
+
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -226,15 +228,17 @@ public final class NbdServer implements AutoCloseable {
         protected void initChannel(Channel ch) {
             SocketAddress remote = ch.remoteAddress();
             InetAddress tcpClient = remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress() : null;
-            String peer = tcpClient != null ? remote.toString() : "unix:" + ch.localAddress();
+            ConnectionContext connection = ConnectionContext.accepted(ch);
             if (!connections.admitsAnother()) {
-                LOG.warn("handshake failure: peer={} reason=connection limit of {} reached", peer, connections.open());
+                LOG.warn("handshake failure {} {} {}", connection,
+                        keyValue("failure", HandshakeFailure.TOO_MANY_CONNECTIONS.label()),
+                        keyValue("reason", "connection limit of " + connections.open() + " reached"));
                 connections.handshakeFailed(HandshakeFailure.TOO_MANY_CONNECTIONS);
                 ch.close();
                 return;
             }
             ChannelPipeline p = ch.pipeline();
-            p.addLast("log", new ConnectionLog(peer));
+            p.addLast("log", new ConnectionLog(connection));
             long idle = idleTimeoutMillis;
             if (idle > 0) {
                 p.addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
@@ -243,8 +247,16 @@ public final class NbdServer implements AutoCloseable {
             p.addLast("encoder", HandshakeEncoder.INSTANCE);
             p.addLast("decoder", new HandshakeDecoder(MAX_OPTION_DATA));
             p.addLast("handshake", new HandshakeHandler(exports, connections,
-                    session -> new TransmissionHandler(session, connections, observer),
-                    handshakeTimeoutMillis, peer, tcpClient));
+                    session -> new TransmissionHandler(session, connections, counting(connection)),
+                    handshakeTimeoutMillis, connection, tcpClient));
+        }
+
+        /** The daemon's observer, counting each answered request for the connection's closing line too. */
+        private RequestObserver counting(ConnectionContext connection) {
+            return (export, type, length, error, nanos) -> {
+                connection.answered(error);
+                observer.completed(export, type, length, error, nanos);
+            };
         }
     }
 }

@@ -1,5 +1,7 @@
 package org.bufcached.daemon.net;
 
+import static net.logstash.logback.argument.StructuredArguments.keyValue;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -169,8 +171,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, error.code()), ctx.voidPromise());
         }
         if (error == NbdError.EIO || error == NbdError.ENOSPC) {
-            LOG.warn("{} on export {}: {} {}", session.peer(), session.export().name(),
-                    error.wireName(), x.message);
+            LOG.warn("request failed {} {} {}", session.connection(), keyValue("error", error.wireName()),
+                    keyValue("reason", x.message));
         }
     }
 
@@ -217,7 +219,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof IdleStateEvent && inFlight == 0) {
-            LOG.info("closing idle connection: peer={} export={}", session.peer(), session.export().name());
+            LOG.info("closing idle connection {}", session.connection());
             ctx.close();
             return;
         }
@@ -228,12 +230,11 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof DecoderException) {
             Throwable reason = cause.getCause() != null ? cause.getCause() : cause;
-            LOG.warn("protocol error: peer={} export={} reason={}", session.peer(), session.export().name(),
-                    reason.getMessage());
+            LOG.warn("protocol error {} {}", session.connection(), keyValue("reason", reason.getMessage()));
         } else if (cause instanceof IOException) {
-            LOG.debug("I/O error on connection from {}: {}", session.peer(), cause.getMessage());
+            LOG.debug("I/O error {} {}", session.connection(), keyValue("reason", cause.getMessage()));
         } else {
-            LOG.error("unexpected error on connection from {}", session.peer(), cause);
+            LOG.error("unexpected error {}", session.connection(), cause);
         }
         ctx.close();
     }
