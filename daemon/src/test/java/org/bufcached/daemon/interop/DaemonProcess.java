@@ -49,18 +49,20 @@ final class DaemonProcess implements AutoCloseable {
     private final Path log;
     private final Path socket;
     private final int tcpPort;
+    private final int metricsPort;
     private final Map<String, ExportSpec> exports;
     private final Map<String, Path> files;
     private volatile String finalLog;
     private boolean closed;
 
-    private DaemonProcess(Process process, Path dir, Path log, Path socket, int tcpPort,
+    private DaemonProcess(Process process, Path dir, Path log, Path socket, int tcpPort, int metricsPort,
                           Map<String, ExportSpec> exports, Map<String, Path> files) {
         this.process = process;
         this.dir = dir;
         this.log = log;
         this.socket = socket;
         this.tcpPort = tcpPort;
+        this.metricsPort = metricsPort;
         this.exports = exports;
         this.files = files;
     }
@@ -74,6 +76,7 @@ final class DaemonProcess implements AutoCloseable {
         private final Map<String, ExportSpec> exports = new LinkedHashMap<>();
         private boolean tcp;
         private boolean noArguments;
+        private int metricsPort = -1;
 
         private Builder(Path dir) {
             this.dir = dir;
@@ -96,6 +99,12 @@ final class DaemonProcess implements AutoCloseable {
         /** Also listen on 127.0.0.1 with a free ephemeral port. */
         Builder tcp() {
             this.tcp = true;
+            return this;
+        }
+
+        /** Serve /metrics on 127.0.0.1 with a free ephemeral port (off otherwise). */
+        Builder metrics() throws IOException {
+            this.metricsPort = freePort();
             return this;
         }
 
@@ -156,7 +165,7 @@ final class DaemonProcess implements AutoCloseable {
             List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
                     .forEach(pb.environment()::remove);
             Process p = pb.start();
-            DaemonProcess d = new DaemonProcess(p, dir, log, socket, port, Map.copyOf(exports), files);
+            DaemonProcess d = new DaemonProcess(p, dir, log, socket, port, metricsPort, Map.copyOf(exports), files);
             STARTED.add(d);
             try {
                 d.awaitReady(String.join(" ", cmd), noArguments || tcp);
@@ -174,11 +183,12 @@ final class DaemonProcess implements AutoCloseable {
         }
 
         /**
-         * A configuration file: metrics off (so that no test binds the metrics port),
-         * and the exports when some of them carry a description.
+         * A configuration file: metrics off unless asked for (so that no test binds the
+         * default metrics port), and the exports when some of them carry a description.
          */
         private String yaml(Map<String, Path> files) {
-            StringBuilder y = new StringBuilder("metrics:\n  enabled: false\n");
+            StringBuilder y = new StringBuilder(metricsPort < 0 ? "metrics:\n  enabled: false\n"
+                    : "metrics:\n  listen: 127.0.0.1:" + metricsPort + "\n");
             if (described()) {
                 y.append("exports:\n");
                 for (ExportSpec e : exports.values()) {
@@ -307,6 +317,20 @@ final class DaemonProcess implements AutoCloseable {
             throw new IllegalStateException("daemon started without TCP");
         }
         return tcpPort;
+    }
+
+    /** The text of {@code /metrics}; the daemon must have been started with {@link Builder#metrics()}. */
+    String scrape() throws IOException, InterruptedException {
+        if (metricsPort < 0) {
+            throw new IllegalStateException("daemon started without metrics");
+        }
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+                        .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new AssertionError("/metrics answered " + r.statusCode());
+        }
+        return r.body();
     }
 
     /** {@code nbd+unix:///NAME?socket=PATH}. */
