@@ -10,8 +10,9 @@ import java.util.Optional;
  *
  * @param source the file it was loaded from; empty for the embedded default or parsed text
  */
-public record BufcachedConfig(ListenConfig listen, List<ExportConfig> exports, CacheConfig cache, LimitsConfig limits,
-                              MetricsConfig metrics, LoggingConfig logging, Optional<Path> source) {
+public record BufcachedConfig(ListenConfig listen, List<ExportConfig> exports, CacheConfig cache, IoConfig io,
+                              LimitsConfig limits, MetricsConfig metrics, LoggingConfig logging,
+                              Optional<Path> source) {
     public BufcachedConfig {
         exports = List.copyOf(exports);
     }

@@ -63,8 +63,11 @@ final class Bufinit {
         return hirunningspace * 2 / 3;
     }
 
-    /** One I/O worker per pending page-in or write-back on a busy machine, never fewer than four. */
-    static int ioWorkers() {
-        return Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+    /** One event loop per core. */
+    static int eventLoops() {
+        return Runtime.getRuntime().availableProcessors();
     }
+
+    /** How old a file's first unsynced write may grow before the flushers sync it. */
+    static final java.time.Duration SYNC_INTERVAL = java.time.Duration.ofSeconds(5);
 }

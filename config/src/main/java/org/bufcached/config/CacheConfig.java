@@ -18,9 +18,11 @@ package org.bufcached.config;
  * @param clusterLimit    largest contiguous write-back a cluster gathers
  * @param windowSize      bytes of a file mapped at once
  * @param maxMapped       total mapped bytes over all windows (the KVA budget)
- * @param ioWorkers       threads doing page-in, write-back and fdatasync
+ * @param syncInterval    how old a file's first unsynced write may grow before the flushers
+ *                        fdatasync it (bounds what an I/O error can put in doubt); zero: never
  */
 public record CacheConfig(long size, long bufferSize, long lobufspace, long hibufspace, long maxbufspace,
                           long lodirtybufspace, long hidirtybufspace, long lorunningspace, long hirunningspace,
-                          int flushperqueue, long clusterLimit, long windowSize, long maxMapped, int ioWorkers) {
+                          int flushperqueue, long clusterLimit, long windowSize, long maxMapped,
+                          java.time.Duration syncInterval) {
 }

@@ -12,7 +12,7 @@ import java.util.List;
 final class CacheSection {
     static final List<String> KEYS = List.of("size", "buffer-size", "maxbufspace", "hibufspace", "lobufspace",
             "hidirtybufspace", "lodirtybufspace", "hirunningspace", "lorunningspace", "flushperqueue",
-            "cluster-limit", "window-size", "max-mapped", "io-workers");
+            "cluster-limit", "window-size", "max-mapped", "sync-interval");
 
     private static final long PAGE = 4096;
     private static final ScalarType<Long> BUFFER_SIZE = ScalarType.SIZE.where(
@@ -43,7 +43,7 @@ final class CacheSection {
                 map.get("cluster-limit", ScalarType.POSITIVE_SIZE).orElse(Bufinit.CLUSTER_LIMIT),
                 map.get("window-size", WINDOW_SIZE).orElse(Bufinit.WINDOW_SIZE),
                 map.get("max-mapped", ScalarType.POSITIVE_SIZE).orElse(Bufinit.MAX_MAPPED),
-                map.get("io-workers", ScalarType.POSITIVE_COUNT).orElseGet(Bufinit::ioWorkers));
+                map.get("sync-interval", ScalarType.DURATION).orElse(Bufinit.SYNC_INTERVAL));
         if (problems.count() == problemsBefore) {
             checkConsistency(map, cache);
         }

@@ -15,7 +15,7 @@ import org.yaml.snakeyaml.nodes.Node;
  * found at once.
  */
 final class ConfigParser {
-    static final List<String> KEYS = List.of("listen", "exports", "cache", "limits", "metrics", "logging");
+    static final List<String> KEYS = List.of("listen", "exports", "cache", "io", "limits", "metrics", "logging");
 
     private final Problems problems;
     private final Path base;
@@ -35,6 +35,7 @@ final class ConfigParser {
                 ListenSection.parse(root.map("listen", ListenSection.KEYS), base, problems),
                 ExportsSection.parse(root.list("exports"), base),
                 CacheSection.parse(root.map("cache", CacheSection.KEYS), problems),
+                IoSection.parse(root.map("io", IoSection.KEYS)),
                 LimitsSection.parse(root.map("limits", LimitsSection.KEYS)),
                 MetricsSection.parse(root.map("metrics", MetricsSection.KEYS)),
                 LoggingSection.parse(root.map("logging", LoggingSection.KEYS), base),

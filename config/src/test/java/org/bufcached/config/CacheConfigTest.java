@@ -25,7 +25,21 @@ class CacheConfigTest {
         assertThat(cache.clusterLimit()).isEqualTo(MIB);
         assertThat(cache.windowSize()).isEqualTo(1024 * MIB);
         assertThat(cache.maxMapped()).isEqualTo(64L * 1024 * MIB);
-        assertThat(cache.ioWorkers()).isEqualTo(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+        assertThat(cache.syncInterval()).isEqualTo(java.time.Duration.ofSeconds(5));
+    }
+
+    @Test
+    void ioDefaultsToAutoWithALoopPerCore() {
+        IoConfig io = parse("").io();
+        assertThat(io.engine()).isEqualTo(IoEngineName.AUTO);
+        assertThat(io.eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(io.workers()).isEmpty();
+    }
+
+    @Test
+    void ioCanBeSet() {
+        IoConfig io = parse("io:\n  engine: EPoll\n  event-loops: 3\n  workers: 5\n").io();
+        assertThat(io).isEqualTo(new IoConfig(IoEngineName.EPOLL, 3, java.util.OptionalInt.of(5)));
     }
 
     @Test
@@ -74,9 +88,10 @@ class CacheConfigTest {
     @Test
     void everyTunableCanBeSet() {
         CacheConfig cache = parse("cache:\n  size: 2G\n  buffer-size: 128K\n  flushperqueue: 16\n"
-                + "  cluster-limit: 4M\n  window-size: 256M\n  max-mapped: 1T\n  io-workers: 3\n").cache();
+                + "  cluster-limit: 4M\n  window-size: 256M\n  max-mapped: 1T\n  sync-interval: 2s\n").cache();
         assertThat(cache).extracting(CacheConfig::size, CacheConfig::bufferSize, CacheConfig::flushperqueue,
-                CacheConfig::clusterLimit, CacheConfig::windowSize, CacheConfig::maxMapped, CacheConfig::ioWorkers)
-                .containsExactly(2048 * MIB, 128 * 1024L, 16, 4 * MIB, 256 * MIB, 1024 * 1024 * MIB, 3);
+                CacheConfig::clusterLimit, CacheConfig::windowSize, CacheConfig::maxMapped, CacheConfig::syncInterval)
+                .containsExactly(2048 * MIB, 128 * 1024L, 16, 4 * MIB, 256 * MIB, 1024 * 1024 * MIB,
+                        java.time.Duration.ofSeconds(2));
     }
 }

@@ -55,10 +55,10 @@ class ConfigDiffTest {
     @Test
     void listenersCacheGeometryAndMetricsNeedARestart() {
         ConfigDiff diff = ConfigDiff.between(parse(""), parse("listen:\n  tcp: [0.0.0.0:10809]\n"
-                + "cache:\n  buffer-size: 128K\n  window-size: 512M\n  io-workers: 99\n"
+                + "cache:\n  buffer-size: 128K\n  window-size: 512M\nio:\n  workers: 99\n"
                 + "metrics:\n  listen: 0.0.0.0:10810\n"));
         assertThat(diff.restart()).extracting(SettingChange::key).containsExactly(
-                "listen.tcp", "cache.buffer-size", "cache.window-size", "cache.io-workers", "metrics.listen");
+                "listen.tcp", "cache.buffer-size", "cache.window-size", "io.workers", "metrics.listen");
         assertThat(diff.live()).extracting(SettingChange::key)
                 .as("the bufspace hysteresis is derived from the buffer size")
                 .containsExactly("cache.hibufspace", "cache.lobufspace", "cache.hidirtybufspace",

@@ -54,7 +54,8 @@ class ConfigProblemsTest {
                 + "    allow: [10.0.0.0/8, 10.1.2.3/8, example.com]\n"
                 + "cache:\n"
                 + "  size: abc\n"
-                + "  io-workers: -2\n"
+                + "io:\n"
+                + "  workers: -2\n"
                 + "limits:\n"
                 + "  handshake-timeout: 0\n"
                 + "  idle-timeout: soon\n"
@@ -67,10 +68,10 @@ class ConfigProblemsTest {
                 at(8, 37, "exports[1].allow[2]",
                         "expected an IPv4 or IPv6 network such as 10.0.0.0/8 or fd00::/8, got \"example.com\""),
                 at(10, 9, "cache.size", "expected a size such as 4096, 512K or 64MiB, got \"abc\""),
-                at(11, 15, "cache.io-workers", "a count must not be negative, got -2"),
-                at(13, 22, "limits.handshake-timeout", "must be longer than 0, got 0"),
-                at(14, 17, "limits.idle-timeout", "expected a duration such as 500ms, 10s, 2m or 1h, got \"soon\""),
-                at(16, 10, "logging.level", "expected one of TRACE, DEBUG, INFO, WARN, ERROR, got \"LOUD\""));
+                at(12, 12, "io.workers", "a count must not be negative, got -2"),
+                at(14, 22, "limits.handshake-timeout", "must be longer than 0, got 0"),
+                at(15, 17, "limits.idle-timeout", "expected a duration such as 500ms, 10s, 2m or 1h, got \"soon\""),
+                at(17, 10, "logging.level", "expected one of TRACE, DEBUG, INFO, WARN, ERROR, got \"LOUD\""));
     }
 
     @Test

@@ -10,6 +10,8 @@ import org.bufcached.config.BufcachedConfig;
 import org.bufcached.config.ConfigDiff;
 import org.bufcached.config.ExportConfig;
 import org.bufcached.config.HostPort;
+import org.bufcached.config.IoConfig;
+import org.bufcached.config.IoEngineName;
 import org.bufcached.config.LimitsConfig;
 import org.bufcached.config.ListenUnix;
 import org.bufcached.daemon.export.Export;
@@ -17,7 +19,10 @@ import org.bufcached.daemon.cache.BufCacheService;
 import org.bufcached.daemon.export.CheckedOpener;
 import org.bufcached.daemon.export.ExportOpener;
 import org.bufcached.daemon.export.ExportRegistry;
-import org.bufcached.daemon.export.IoWorkers;
+import org.bufcached.daemon.export.CachedBlockStore;
+import org.bufcached.daemon.io.BlockingPool;
+import org.bufcached.daemon.io.IoEngine;
+import org.bufcached.daemon.io.IoLoops;
 import org.bufcached.daemon.logging.Logging;
 import org.bufcached.daemon.metrics.ConnectionMeters;
 import org.bufcached.daemon.metrics.DaemonMeters;
@@ -54,7 +59,9 @@ public final class Daemon implements ReloadTarget {
     private final ExportMeters exportMeters = new ExportMeters(meters.registry(), requestMeters, connections);
     private final ReloadMeters reloadMeters = new ReloadMeters(meters.registry());
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private IoWorkers workers;
+    private IoEngine engine;
+    private BlockingPool pool;
+    private IoLoops loops;
     private BufCacheService cache;
     private CheckedOpener opener;
     private NbdServer server;
@@ -74,9 +81,9 @@ public final class Daemon implements ReloadTarget {
     }
 
     /**
-     * Binds every listener and the metrics endpoint, then sets up the cache and
-     * opens every export, then starts accepting and tells systemd it is ready; on
-     * failure releases what was taken. Ports come first so that a clash is
+     * Binds every listener and the metrics endpoint, then sets up the engine, the
+     * cache and the exports, then starts accepting and tells systemd it is ready;
+     * on failure releases what was taken. Ports come first so that a clash is
      * reported before anything slow or large is set up; the kernel queues the
      * connections that arrive before the exports are open.
      *
@@ -84,23 +91,30 @@ public final class Daemon implements ReloadTarget {
      */
     public void start() throws IOException {
         try {
-            int eventLoops = Runtime.getRuntime().availableProcessors();
-            server = new NbdServer(exports, connections, requestMeters,
-                    eventLoops, config.limits().handshakeTimeout().toMillis());
+            engine = chooseEngine();
+            IoConfig io = config.io();
+            server = new NbdServer(engine, exports, connections, requestMeters,
+                    io.eventLoops(), config.limits().handshakeTimeout().toMillis());
             listen();
             if (config.metrics().enabled()) {
-                metricsServer = MetricsServer.start(config.metrics().listen(), meters.registry(), this::ready);
+                metricsServer = MetricsServer.start(engine, config.metrics().listen(), meters.registry(),
+                        this::ready);
             }
-            meters.buildInfo(server.transport().name());
-            workers = new IoWorkers(config.cache().ioWorkers());
-            cache = new BufCacheService(config.cache(), eventLoops, workers.executor(), meters.registry());
-            opener = new CheckedOpener(new ExportOpener(workers, cache.cache()));
+            meters.buildInfo(engine.label());
+            int workers = io.workers().orElse(engine == IoEngine.IO_URING ? 2
+                    : Math.min(8, Math.max(4, Runtime.getRuntime().availableProcessors())));
+            pool = new BlockingPool(workers, "bufcached-io");
+            loops = IoLoops.attach(engine, server.eventLoops(), pool);
+            LOG.info("I/O engine {}: {} event loops, {} blocking threads{}", engine, io.eventLoops(), workers,
+                    IoEngine.why(engine).isEmpty() ? "" : " (" + IoEngine.why(engine) + ")");
+            cache = new BufCacheService(config.cache(), loops, meters.registry());
+            cache.start();
+            opener = new CheckedOpener(new ExportOpener(cache.cache()));
             for (ExportConfig e : config.exports()) {
                 Export export = opener.open(e);
                 exports.add(export);
                 exportMeters.add(export);
             }
-            cache.start(server.eventLoops());
             applyLimits(config.limits());
             server.startAccepting();
         } catch (IOException | RuntimeException e) {
@@ -126,6 +140,25 @@ public final class Daemon implements ReloadTarget {
             LOG.info("export '{}': {} ({} bytes{}, {})", e.name(), String.join(" ", NbdUris.of(e.name(), addresses)),
                     e.size(), e.readOnly() ? ", read-only" : "", e.path());
         }
+    }
+
+    /**
+     * The configured engine; with {@code auto}, epoll when systemd passes sockets
+     * (only epoll channels can serve a socket Netty did not create).
+     */
+    private IoEngine chooseEngine() {
+        IoEngineName name = config.io().engine();
+        if (name == IoEngineName.AUTO && !systemd.sockets().isEmpty()) {
+            IoEngine chosen = IoEngine.choose("epoll");
+            LOG.info("socket activation: the epoll engine serves the sockets systemd passed");
+            return chosen;
+        }
+        return IoEngine.choose(name.yamlName());
+    }
+
+    /** The I/O engine running, once started. */
+    public IoEngine engine() {
+        return engine;
     }
 
     /** Serves the sockets systemd passed if there are any, else binds the configured listeners. */
@@ -255,12 +288,29 @@ public final class Daemon implements ReloadTarget {
         stopped.countDown();
     }
 
-    /** Closes the stores (each syncs its file), the listeners, the endpoint and the threads. */
+    /**
+     * Closes the stores (each syncs its file, each within its bound, all at once),
+     * then the flushers, the endpoint, the event loops and the threads.
+     */
     private void release() {
+        java.util.List<Thread> closing = new java.util.ArrayList<>();
         for (Export e : exports.snapshot()) {
             exports.remove(e.name());
             exportMeters.remove(e.name());
-            e.store().close();
+            Thread t = new Thread(e.store()::close, "bufcached-close-" + e.name());
+            t.setDaemon(true);
+            t.start();
+            closing.add(t);
+        }
+        for (Thread t : closing) {
+            try {
+                t.join(2 * CachedBlockStore.CLOSE_MILLIS + 1000);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                LOG.error("{} did not finish; exiting without it", t.getName());
+            }
         }
         if (cache != null) {
             cache.close();
@@ -271,8 +321,8 @@ public final class Daemon implements ReloadTarget {
         if (server != null) {
             server.close();
         }
-        if (workers != null) {
-            workers.close();
+        if (pool != null) {
+            pool.close();
         }
         meters.close();
         systemd.notifier().close();

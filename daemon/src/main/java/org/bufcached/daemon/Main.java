@@ -12,6 +12,8 @@ import org.bufcached.config.ConfigException;
 import org.bufcached.config.ConfigLoader;
 import org.bufcached.config.ExportConfig;
 import org.bufcached.config.HostPort;
+import org.bufcached.config.IoConfig;
+import org.bufcached.config.IoEngineName;
 import org.bufcached.config.ListenConfig;
 import org.bufcached.config.ListenUnix;
 import org.bufcached.config.MetricsConfig;
@@ -59,6 +61,10 @@ public final class Main implements Callable<Integer> {
             description = "Serve /metrics, /healthz and /readyz on HOST:PORT, or not at all with 'off' "
                     + "(overrides metrics.listen and metrics.enabled; default 127.0.0.1:10810).")
     String metrics;
+
+    @Option(names = "--io-engine", paramLabel = "auto|io_uring|epoll|nio",
+            description = "The I/O engine (overrides io.engine): io_uring where the kernel allows it with auto.")
+    String ioEngine;
 
     @Option(names = "--export", paramLabel = "NAME=FILE[,size=SIZE][,readonly]", converter = ExportOption.class,
             description = {"Export FILE as NAME (repeatable). size= creates or extends a sparse file; SIZE takes "
@@ -215,7 +221,15 @@ public final class Main implements Callable<Integer> {
             metricsConfig = metrics.equals("off") ? new MetricsConfig(false, metricsConfig.listen())
                     : new MetricsConfig(true, HostPort.parse(metrics));
         }
-        return new BufcachedConfig(listen, merged, base.cache(), base.limits(), metricsConfig, base.logging(),
+        IoConfig io = base.io();
+        if (ioEngine != null) {
+            IoEngineName engine = java.util.Arrays.stream(IoEngineName.values())
+                    .filter(e -> e.yamlName().equalsIgnoreCase(ioEngine.strip())).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("--io-engine: expected auto, io_uring, epoll or nio,"
+                            + " got '" + ioEngine + "'"));
+            io = new IoConfig(engine, io.eventLoops(), io.workers());
+        }
+        return new BufcachedConfig(listen, merged, base.cache(), io, base.limits(), metricsConfig, base.logging(),
                 base.source());
     }
 }

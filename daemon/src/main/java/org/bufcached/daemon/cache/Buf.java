@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A buffer header ({@code struct buf}): one block of one export, mapped through a
@@ -18,18 +17,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * sent the data.
  */
 public final class Buf {
+    /** Delayed write: pages written that the flushers have not started writing back. */
     public static final int B_DELWRI = 1 << 0;
+    /** Every page of the block is known to be in memory (all of {@link #valid}). */
     public static final int B_CACHE = 1 << 1;
+    /** The contents are no good: the buffer goes back to EMPTY when released. */
     public static final int B_INVAL = 1 << 2;
+    /** Clean and already given its second chance: the next getnewbuf may take it. */
     public static final int B_AGE = 1 << 3;
+    /** Of an export with flush-class heavy: DIRTY_HW, written back by buf_daemon_hw only. */
     public static final int B_HEAVY = 1 << 4;
+    /** The mapping may not be valid on every thread yet: bkvasync before touching it. */
     public static final int B_KVABIO = 1 << 5;
-    public static final int B_RELBUF = 1 << 6;
-    public static final int B_NOCACHE = 1 << 7;
-    public static final int B_LOCKED = 1 << 8;
-    public static final int B_MARKER = 1 << 9;
-    public static final int B_ERROR = 1 << 10;
-    public static final int B_DEFERRED = 1 << 11;
+    /** Do not keep the association when released (invalidation of a range). */
+    public static final int B_NOCACHE = 1 << 6;
+    /** A flusher's place-holder in a queue, never a real buffer. */
+    public static final int B_MARKER = 1 << 7;
 
     private static final VarHandle FLAGS;
 
@@ -44,7 +47,8 @@ public final class Buf {
     @SuppressWarnings("unused") // through FLAGS
     private volatile int flags;
     final AtomicInteger refs = new AtomicInteger();
-    final AtomicLong cpumask = new AtomicLong();
+    /** b_cpumask: which worker threads validated the mapping (bits by {@link WorkerThreads} index). */
+    final long[] cpumask;
     final BufLock lock = new BufLock();
 
     // Identity, valid while associated (set under the lock, read after findblk's recheck).
@@ -76,18 +80,15 @@ public final class Buf {
     /** Which association this is: bumped whenever the header is given a block. */
     long association;
 
-    /** Write-back errors in a row, for the back-off of B_ERROR buffers. */
-    int errors;
-    long retryAfterNanos;
-
-    Buf(int qcpu) {
+    Buf(int qcpu, int cpumaskWords) {
         this.qcpu = qcpu;
+        this.cpumask = new long[cpumaskWords];
         FLAGS.setVolatile(this, B_INVAL);
     }
 
     /** A marker of a flusher's walk, never a real buffer. */
     static Buf marker() {
-        Buf m = new Buf(0);
+        Buf m = new Buf(0, 1);
         m.setFlags(B_MARKER);
         return m;
     }
@@ -123,8 +124,14 @@ public final class Buf {
         return refs.get();
     }
 
+    /** The cpumask's first 64 threads, for logs and tests. */
     public long cpumask() {
-        return cpumask.get();
+        return cpumask[0];
+    }
+
+    /** Whether worker thread {@code index} has validated the mapping. */
+    public boolean cpumaskHas(int index) {
+        return Kvabio.has(cpumask, index);
     }
 
     public CachedFile file() {

@@ -1,11 +1,17 @@
 package org.bufcached.daemon.cache;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.FastThreadLocal;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.bufcached.config.CacheConfig;
+import org.bufcached.daemon.io.FileIo;
+import org.bufcached.daemon.io.IoLoops;
 import org.bufcached.daemon.store.BackingFile;
+import org.bufcached.daemon.store.Errno;
+import org.bufcached.daemon.store.MemoryAdvice;
+import org.bufcached.daemon.store.Posix;
+import org.bufcached.daemon.store.Syscalls;
 import org.bufcached.daemon.store.PosixException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,11 +37,11 @@ public final class BufCache implements AutoCloseable {
     static final int FINDBLK_KVABIO = 4;
 
     final BufSpace space;
-    final WorkerThreads threads = new WorkerThreads();
-    final Kvabio kvabio = new Kvabio(threads);
+    final WorkerThreads threads;
+    final Kvabio kvabio;
     final KvaMap kva;
     final BufQueues[] bufpcpu;
-    /** flushingbufs[cpu]: getnewbuf's lobufspace/hibufspace hysteresis, per queue set. */
+    /** flushingbufs[cpu]: getnewbuf's lobufspace/hibufspace hysteresis, one per queue set, under its lock. */
     private final boolean[] flushingbufs;
     private final AtomicInteger nextCpu = new AtomicInteger();
     private final FastThreadLocal<Integer> cpu = new FastThreadLocal<>() {
@@ -44,6 +50,10 @@ public final class BufCache implements AutoCloseable {
             return Math.floorMod(nextCpu.getAndIncrement(), bufpcpu.length);
         }
     };
+    /** The loops that run requests (null in unit tests that drive the cache from plain threads). */
+    private final IoLoops loops;
+    /** The files attached, for the flushers' background syncs and size checks. */
+    final java.util.Set<CachedFile> files = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Bytes per bit of {@link Buf#valid}: a page, or more when a buffer has over 64 pages. */
     final long validUnit;
     final LongAdder readAheadHits = new LongAdder();
@@ -51,9 +61,22 @@ public final class BufCache implements AutoCloseable {
     final LongAdder hits = new LongAdder();
     final LongAdder misses = new LongAdder();
 
-    public BufCache(CacheConfig config, int queueSets) {
+    /**
+     * {@code queueSets}: one per event loop. {@code threadCapacity}: how many
+     * threads may touch buffer memory (the cpumask's width).
+     */
+    public BufCache(CacheConfig config, int queueSets, int threadCapacity, IoLoops loops) {
         this.space = new BufSpace(config);
-        this.validUnit = Math.max(org.bufcached.daemon.store.Posix.pageSize(), config.bufferSize() / 64);
+        this.threads = new WorkerThreads(threadCapacity);
+        this.kvabio = new Kvabio(threads);
+        this.loops = loops;
+        if (loops != null) {
+            // A stalled heavy store may hold half the threads that run write-backs: the pool's
+            // under the fallback engine, the kernel's io-wq (a few per CPU) under io_uring.
+            space.maxHeavyWritebacks = loops.engine() == org.bufcached.daemon.io.IoEngine.IO_URING
+                    ? Math.max(2, 2 * loops.all().size()) : Math.max(1, loops.pool().threads() / 2);
+        }
+        this.validUnit = Math.max(Posix.pageSize(), config.bufferSize() / 64);
         this.kva = new KvaMap(threads, config.windowSize(), config.maxMapped(), this::evictWindow);
         this.bufpcpu = new BufQueues[queueSets];
         this.flushingbufs = new boolean[queueSets];
@@ -61,12 +84,23 @@ public final class BufCache implements AutoCloseable {
             bufpcpu[i] = new BufQueues(i);
         }
         // bufinit: every header starts empty, dealt round robin to the queue sets.
+        int words = threads.cpumaskWords();
         for (int n = 0; n < space.nbuf; n++) {
             BufQueues pcpu = bufpcpu[n % queueSets];
-            pcpu.insertTail(BufQueues.EMPTY, new Buf(pcpu.cpu));
+            pcpu.insertTail(BufQueues.EMPTY, new Buf(pcpu.cpu, words));
         }
-        LOG.info("buffer cache: {} buffers of {} bytes in {} queue sets, window {} bytes, mapped budget {} bytes",
-                space.nbuf, space.bufferSize, queueSets, config.windowSize(), config.maxMapped());
+        LOG.info("buffer cache: {} buffers of {} bytes in {} queue sets, window {} bytes, mapped budget {} bytes,"
+                + " cpumask of {} threads", space.nbuf, space.bufferSize, queueSets, config.windowSize(),
+                config.maxMapped(), threadCapacity);
+    }
+
+    /** A cache for tests and tools, driven from plain threads: no loops, room for 64 threads. */
+    public BufCache(CacheConfig config, int queueSets) {
+        this(config, queueSets, 64, null);
+    }
+
+    IoLoops loops() {
+        return loops;
     }
 
     public BufSpace space() {
@@ -98,7 +132,139 @@ public final class BufCache implements AutoCloseable {
 
     /** Opens a backing file to the cache. */
     public CachedFile attach(String name, BackingFile backing, boolean heavy) throws PosixException {
-        return new CachedFile(name, backing, backing.size(), heavy, kva);
+        CachedFile f = new CachedFile(name, backing, backing.size(), heavy, kva, loops);
+        f.durability.recovery(new RecoveryOp.Starter(this, f));
+        files.add(f);
+        return f;
+    }
+
+    // ---------------------------------------------------------------- operations on files
+
+    /**
+     * Reads {@code [offset, offset + length)}: the data, hits straight from the
+     * buffers' memory, goes to {@code callback}. On an event loop it runs there;
+     * from elsewhere it hops onto one.
+     */
+    public void read(CachedFile f, long offset, int length, CacheCallback callback) {
+        FileIo io = IoLoops.current();
+        if (io == null) {
+            FileIo any = loops.any();
+            any.loop().execute(() -> read(f, offset, length, callback));
+            return;
+        }
+        if (f.readAhead.covers(offset)) {
+            readAheadHits.increment();
+        }
+        ReadOp.start(this, f, io, offset, length, callback);
+        if (f.readAhead.observe(offset, length, f.size())) {
+            readAheadIssued.increment();
+            // breadn's read-ahead, as a hint to the kernel: no buffer is taken for it.
+            io.fadvise(f.fd, f.readAhead.aheadStart(), f.readAhead.aheadLength(), Syscalls.POSIX_FADV_WILLNEED,
+                    IGNORED);
+        }
+    }
+
+    /**
+     * Writes {@code data} (a direct buffer, owned by the cache from now on) at
+     * {@code offset}; with {@code sync} the file is synced before the answer.
+     */
+    public void write(CachedFile f, long offset, ByteBuf data, boolean sync, CacheCallback callback) {
+        FileIo io = IoLoops.current();
+        if (io == null) {
+            FileIo any = loops.any();
+            any.loop().execute(() -> write(f, offset, data, sync, callback));
+            return;
+        }
+        WriteOp.start(this, f, io, offset, data, sync, callback);
+    }
+
+    /** Invalidates the range's buffers, applies {@code change}, and syncs if asked (TRIM, WRITE_ZEROES). */
+    public void change(CachedFile f, long offset, long length, FileChange change, boolean sync,
+                       CacheCallback callback) {
+        FileIo io = IoLoops.current();
+        if (io == null) {
+            FileIo any = loops.any();
+            any.loop().execute(() -> change(f, offset, length, change, sync, callback));
+            return;
+        }
+        ChangeOp.start(this, f, io, offset, length, change, sync, callback);
+    }
+
+    /** Answers once every write answered before this call is on stable storage, or says why not (FLUSH). */
+    public void sync(CachedFile f, CacheCallback callback) {
+        FileIo io = IoLoops.current();
+        if (io == null) {
+            FileIo any = loops.any();
+            any.loop().execute(() -> sync(f, callback));
+            return;
+        }
+        f.durability.sync(SyncOp.of(callback), io);
+    }
+
+    /** Starts the kernel reading the range in (NBD_CMD_CACHE); answers once that is under way. */
+    public void prefetch(CachedFile f, long offset, long length, CacheCallback callback) {
+        FileIo io = IoLoops.current();
+        if (io == null) {
+            FileIo any = loops.any();
+            any.loop().execute(() -> prefetch(f, offset, length, callback));
+            return;
+        }
+        long end = Math.min(f.size(), offset + length);
+        int chunk = Integer.MAX_VALUE & ~(Posix.pageSize() - 1);
+        for (long at = offset; at < end; at += chunk) {
+            int n = (int) Math.min(chunk, end - at);
+            io.fadvise(f.fd, at, n, Syscalls.POSIX_FADV_WILLNEED, at + n >= end ? result -> {
+                if (result < 0 && result != -Errno.ESHUTDOWN) {
+                    LOG.debug("prefetch of {} failed: {}", f, Errno.name((int) -result));
+                }
+                callback.done(null);
+            } : IGNORED);
+        }
+        if (end <= offset) {
+            callback.done(null);
+        }
+    }
+
+    private static final org.bufcached.daemon.io.IoCompletion IGNORED = result -> { };
+
+    /**
+     * Takes the file out of service: new operations fail (ESHUTDOWN), its buffers
+     * are invalidated once their holders let go, its windows are retired. The
+     * future completes when the buffers are gone; the file's last sync and close
+     * are the caller's.
+     */
+    public java.util.concurrent.CompletableFuture<Void> close(CachedFile f) {
+        f.markClosed();
+        java.util.concurrent.CompletableFuture<Void> gone = new java.util.concurrent.CompletableFuture<>();
+        change(f, 0, f.size(), null, false, new CacheCallback() {
+            @Override
+            public void done(ByteBuf data) {
+                detach(f);
+                gone.complete(null);
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                detach(f);
+                gone.completeExceptionally(cause);
+            }
+        });
+        return gone;
+    }
+
+    /** The file shrank under its export: the buffers past its new end go, so nothing maps a page past it. */
+    void shrunk(CachedFile f) {
+        long end = f.fileEnd();
+        change(f, end, f.size() - end, null, false, new CacheCallback() {
+            @Override
+            public void done(ByteBuf data) {
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                LOG.warn("export {}: dropping the buffers past the new end failed: {}", f.name(), cause.toString());
+            }
+        });
     }
 
     // ---------------------------------------------------------------- lookup
@@ -185,20 +351,21 @@ public final class BufCache implements AutoCloseable {
                 bqdrop(bp);
                 return bp;
             }
+            // The window first: on an event loop an unmapped one is mapped elsewhere while the request waits.
+            long loffset = blkno * space.bufferSize;
+            Window w = f.acquireWindow(loffset, retry);
+            if (w == null) {
+                return null;
+            }
             bp = getnewbuf(f.heavy());
             if (bp == null) {
+                w.refs.decrementAndGet();
                 if (retry != null) {
                     space.waitForBuffer(retry);
                 }
                 return null;
             }
-            try {
-                associate(bp, f, blkno);
-            } catch (PosixException | RuntimeException e) {
-                bp.setFlags(Buf.B_INVAL);
-                brelse(bp);
-                throw e;
-            }
+            associate(bp, f, blkno, w);
             if (f.hash.insertIfAbsent(blkno, bp) != bp) {
                 // Another thread associated the block first: give ours back and use theirs.
                 disassociate(bp);
@@ -210,9 +377,9 @@ public final class BufCache implements AutoCloseable {
         }
     }
 
-    private void associate(Buf bp, CachedFile f, long blkno) throws PosixException {
+    /** Gives the locked header {@code bp} block {@code blkno}, mapped through {@code w} (whose reference it takes). */
+    private void associate(Buf bp, CachedFile f, long blkno, Window w) {
         long loffset = blkno * space.bufferSize;
-        Window w = f.acquireWindow(loffset);
         bp.windowRef = w;
         bp.mapgen = w.generation();
         bp.loffset = loffset;
@@ -325,7 +492,6 @@ public final class BufCache implements AutoCloseable {
                 }
                 releaseWindow(bp);
                 bp.resetFlags(0);
-                bp.errors = 0;
 
                 long bufspace = space.bufspace.get();
                 if (bufspace >= space.hibufspace) {
@@ -353,11 +519,18 @@ public final class BufCache implements AutoCloseable {
      */
     void vfs_vmio_release(Buf bp) {
         Window w = bp.windowRef;
-        if (w != null && bp.size > 0 && w.mapping().isMapped()) {
-            try {
-                w.mapping().cold(bp.windowOffset(), bp.size);
-            } catch (PosixException e) {
-                LOG.debug("MADV_COLD on {} failed: {}", bp, e.getMessage());
+        if (w != null && bp.size > 0 && w.mapping().isMapped() && MemoryAdvice.ofKernel().coldSupported()) {
+            long start = bp.windowOffset();
+            long pageStart = start - start % Posix.pageSize();
+            long address = w.mapping().address() + pageStart;
+            int length = (int) (start + bp.size - pageStart);
+            FileIo io = IoLoops.current();
+            if (io != null) {
+                // A hint, never waited for; the window stays mapped until it is done.
+                w.refs.incrementAndGet();
+                io.madvise(address, length, Posix.MADV_COLD, w.dropRef);
+            } else {
+                Syscalls.madvise(address, length, Posix.MADV_COLD);
             }
         }
         kvabio.clearCpumask(bp);
@@ -387,7 +560,7 @@ public final class BufCache implements AutoCloseable {
 
     /**
      * bqrelse: a locked, still useful buffer goes back on its queue (DIRTY or
-     * DIRTY_HW when delayed-write, LOCKED when B_LOCKED, else CLEAN) and is
+     * DIRTY_HW when delayed-write, else CLEAN) and is
      * unlocked. Buffers being invalidated, or of a retired window, take the
      * brelse path instead.
      */
@@ -399,9 +572,7 @@ public final class BufCache implements AutoCloseable {
         }
         int f = bp.flags();
         int q;
-        if ((f & Buf.B_LOCKED) != 0) {
-            q = BufQueues.LOCKED;
-        } else if ((f & Buf.B_DELWRI) != 0) {
+        if ((f & Buf.B_DELWRI) != 0) {
             q = (f & Buf.B_HEAVY) != 0 ? BufQueues.DIRTY_HW : BufQueues.DIRTY;
         } else {
             q = BufQueues.CLEAN;
@@ -413,7 +584,7 @@ public final class BufCache implements AutoCloseable {
         } finally {
             pcpu.spin.unlock();
         }
-        bp.clearFlags(Buf.B_NOCACHE | Buf.B_RELBUF);
+        bp.clearFlags(Buf.B_NOCACHE);
         BUF_UNLOCK(bp);
         if (q == BufQueues.CLEAN) {
             space.bufspacewakeup();
@@ -422,8 +593,8 @@ public final class BufCache implements AutoCloseable {
 
     /**
      * brelse: releases a locked buffer, destroying its association when it is
-     * B_INVAL, B_NOCACHE or (clean and) B_ERROR; a delayed-write buffer that is not
-     * B_INVAL survives anything else. Destroyed buffers go to EMPTY.
+     * B_INVAL or B_NOCACHE; a delayed-write buffer that is not B_INVAL survives
+     * anything else. Destroyed buffers go to EMPTY.
      */
     void brelse(Buf bp) {
         int f = bp.flags();
@@ -436,7 +607,7 @@ public final class BufCache implements AutoCloseable {
             bqrelse(bp);
             return;
         }
-        if ((f & (Buf.B_NOCACHE | Buf.B_INVAL | Buf.B_ERROR)) != 0 || bp.file == null) {
+        if ((f & (Buf.B_NOCACHE | Buf.B_INVAL)) != 0 || bp.file == null) {
             disassociate(bp);
             if (bp.refs.get() == 0) {
                 releaseWindow(bp);
@@ -543,55 +714,21 @@ public final class BufCache implements AutoCloseable {
     // ---------------------------------------------------------------- invalidation
 
     /**
-     * Invalidates the buffers of blocks {@code [first, last]} before the file
-     * changes under them (TRIM, WRITE_ZEROES). Runs on an I/O worker and waits for
-     * locked buffers; their data is in the page cache, so dropping B_DELWRI loses
-     * nothing but the accounting.
+     * Invalidates the locked buffer {@code bp} before the file changes under it
+     * (TRIM, WRITE_ZEROES, close): its data is in the page cache, so dropping
+     * B_DELWRI loses nothing but the accounting. Releases it to EMPTY.
      */
-    void invalidateRange(CachedFile f, long first, long last) throws InterruptedException {
-        for (long blkno = first; blkno <= last; blkno++) {
-            Buf bp = lockOrWait(f, blkno);
-            if (bp != null) {
-                bremfree(bp);
-                bp.setFlags(Buf.B_INVAL | Buf.B_NOCACHE);
-                bp.clearFlags(Buf.B_CACHE);
-                bp.valid = 0;
-                brelse(bp);
-            }
-        }
+    void binvalidate(Buf bp) {
+        bremfree(bp);
+        bp.setFlags(Buf.B_INVAL | Buf.B_NOCACHE);
+        bp.clearFlags(Buf.B_CACHE);
+        bp.valid = 0;
+        brelse(bp);
     }
 
-    /** The block's buffer, locked; waits (a worker thread only) while someone else holds the lock. */
-    Buf lockOrWait(CachedFile f, long blkno) throws InterruptedException {
-        for (;;) {
-            Buf bp = f.hash.lookupHold(blkno);
-            if (bp == null) {
-                return null;
-            }
-            if (!bp.lock.tryLock()) {
-                CountDownLatch unlocked = new CountDownLatch(1);
-                boolean parked = bp.lock.park(unlocked::countDown);
-                bqdrop(bp);
-                if (parked) {
-                    unlocked.await();
-                }
-                continue;
-            }
-            if (bp.file == f && bp.blkno == blkno) {
-                kvabio.bkvasync_all(bp);
-                bqdrop(bp);
-                return bp;
-            }
-            BUF_UNLOCK(bp);
-            bqdrop(bp);
-        }
-    }
-
-    /** Drops every buffer of {@code f} and retires its windows (export closed). */
-    void invalidateFile(CachedFile f) throws InterruptedException {
-        f.markClosed(); // first: requests still under way stop at their next step
-        long blocks = (f.size() + space.bufferSize - 1) / space.bufferSize;
-        invalidateRange(f, 0, blocks - 1);
+    /** Takes the file out of the cache: it is closed; its windows are retired (its buffers must be gone). */
+    void detach(CachedFile f) {
+        files.remove(f);
         kva.retireAll(f);
     }
 

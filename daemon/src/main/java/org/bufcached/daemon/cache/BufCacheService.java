@@ -2,18 +2,14 @@ package org.bufcached.daemon.cache;
 
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.netty.channel.EventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.config.CacheConfig;
+import org.bufcached.daemon.io.FileIo;
+import org.bufcached.daemon.io.IoLoops;
 
 /**
  * The running buffer cache: the {@link BufCache}, its two flush daemons, the
@@ -22,44 +18,27 @@ import org.bufcached.config.CacheConfig;
 public final class BufCacheService implements AutoCloseable {
     /** How often an event loop marks a quiescent point for window reclamation. */
     private static final long CHECKPOINT_MILLIS = 10;
+    /** Threads beyond the loops, flushers and pool that may touch buffer memory (tests, tools). */
+    private static final int SPARE_THREADS = 64;
 
     private final BufCache cache;
+    private final IoLoops loops;
     private final BufDaemon bufDaemon;
     private final BufDaemon bufDaemonHw;
     private final List<Future<?>> checkpoints = new ArrayList<>();
-    private final ExecutorService writeBack;
-    private final ExecutorService writeBackHw;
 
-    /**
-     * {@code io} serves requests (page-ins, pwrite, fallocate, fdatasync). Each
-     * flush class gets write-back workers of its own: a request must never queue
-     * behind the flushers' disk-bound writes, and a stalled heavy store must not
-     * hold up light write-back.
-     */
-    public BufCacheService(CacheConfig config, int eventLoops, Executor io, MeterRegistry registry) {
-        int writers = Math.max(2, config.ioWorkers() / 2);
-        int threads = eventLoops + config.ioWorkers() + 2 * writers + 2;
-        if (threads > WorkerThreads.MAX_THREADS) {
-            throw new IllegalArgumentException(threads + " threads would touch buffer memory (" + eventLoops
-                    + " event loops, " + config.ioWorkers() + " I/O workers, 2 x " + writers + " write-back workers, "
-                    + "2 flushers); the cpumask holds " + WorkerThreads.MAX_THREADS + ": lower cache.io-workers");
-        }
-        this.cache = new BufCache(config, eventLoops);
-        this.writeBack = writeBackPool(writers, "bufcached-writeback");
-        this.writeBackHw = writeBackPool(writers, "bufcached-writeback-hw");
+    public BufCacheService(CacheConfig config, IoLoops loops, MeterRegistry registry) {
+        this.loops = loops;
+        int capacity = loops.all().size() + 2 + loops.pool().threads() + SPARE_THREADS;
+        this.cache = new BufCache(config, loops.all().size(), capacity, loops);
         DistributionSummary clusterSizes = DistributionSummary.builder("bufcached.cache.cluster.size")
                 .description("Bytes per clustered write-back (cluster_awrite)")
                 .baseUnit("bytes")
                 .publishPercentileHistogram()
                 .register(registry);
-        this.bufDaemon = new BufDaemon(cache, false, writeBack, clusterSizes::record);
-        this.bufDaemonHw = new BufDaemon(cache, true, writeBackHw, clusterSizes::record);
+        this.bufDaemon = new BufDaemon(cache, false, clusterSizes::record);
+        this.bufDaemonHw = new BufDaemon(cache, true, clusterSizes::record);
         CacheMeters.register(registry, cache, bufDaemon, bufDaemonHw);
-    }
-
-    private static ExecutorService writeBackPool(int threads, String name) {
-        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                new DefaultThreadFactory(name, true));
     }
 
     public BufCache cache() {
@@ -70,10 +49,11 @@ public final class BufCacheService implements AutoCloseable {
      * Binds each event loop to its own queue set and has it pass a quiescent point
      * every few milliseconds; then starts the flush daemons.
      */
-    public void start(EventLoopGroup loops) {
+    public void start() {
         int i = 0;
-        for (EventExecutor loop : loops) {
+        for (FileIo io : loops.all()) {
             int index = i++;
+            EventExecutor loop = io.loop();
             loop.submit(() -> cache.bindCurrentThread(index)).syncUninterruptibly();
             checkpoints.add(loop.scheduleAtFixedRate(() -> cache.threads.checkpoint(),
                     CHECKPOINT_MILLIS, CHECKPOINT_MILLIS, TimeUnit.MILLISECONDS));
@@ -94,14 +74,6 @@ public final class BufCacheService implements AutoCloseable {
         checkpoints.forEach(f -> f.cancel(false));
         bufDaemon.stop();
         bufDaemonHw.stop();
-        for (ExecutorService pool : new ExecutorService[] {writeBack, writeBackHw}) {
-            pool.shutdown();
-            try {
-                pool.awaitTermination(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
         cache.close();
     }
 }

@@ -2,11 +2,11 @@ package org.bufcached.daemon.cache;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
-import org.bufcached.daemon.store.PosixException;
+import org.bufcached.daemon.io.FileIo;
+import org.bufcached.daemon.io.IoCompletion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,37 +14,49 @@ import org.slf4j.LoggerFactory;
  * The flush daemons, buf_daemon and buf_daemon_hw: each a thread that, while its
  * class's dirty space stays above its limit, walks the per-loop dirty queues
  * through {@link #flushbufqueues} and starts clustered write-backs
- * ({@link #cluster_awrite}) on I/O workers, keeping its running write-back under
- * hirunningspace. Buffers of heavy exports are on DIRTY_HW and only
- * buf_daemon_hw writes them, so a slow store never holds up a fast one.
+ * ({@link #cluster_awrite}) on the event loops' file I/O, keeping its running
+ * write-back under hirunningspace. Buffers of heavy exports are on DIRTY_HW and
+ * only buf_daemon_hw writes them, so a slow store never holds up a fast one.
+ *
+ * <p>The flushers are the one kind of thread allowed to wait (for running
+ * write-back to drain, for work); nothing else ever waits for them. They also sync
+ * each of their files in the background once its oldest unsynced write is
+ * {@code cache.sync-interval} old, which bounds what an I/O error can put in
+ * doubt, and notice a backing file cut short under its export.
  */
 final class BufDaemon implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(BufDaemon.class);
-    /** Longest back-off before a buffer whose write-back failed is tried again. */
-    private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** How often each file's size is compared with its export's. */
+    private static final long SIZE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final BufCache cache;
     private final BufSpace space;
     private final boolean heavy;
     private final int queue;
-    private final Executor io;
     private final Buf marker = Buf.marker();
     private final Thread thread;
     private volatile boolean running = true;
+    private long lastSizeCheck;
 
     final LongAdder passes = new LongAdder();
     final LongAdder buffersWritten = new LongAdder();
     final LongAdder clusters = new LongAdder();
     final LongAdder writeErrors = new LongAdder();
     private final LongConsumer clusterSizes;
+    /** How a write-back gets onto its loop; null: the loop's own executor (a test may run it in place). */
+    private final java.util.concurrent.Executor hop;
     private boolean active;
 
-    BufDaemon(BufCache cache, boolean heavy, Executor io, LongConsumer clusterSizes) {
+    BufDaemon(BufCache cache, boolean heavy, LongConsumer clusterSizes) {
+        this(cache, heavy, null, clusterSizes);
+    }
+
+    BufDaemon(BufCache cache, boolean heavy, java.util.concurrent.Executor hop, LongConsumer clusterSizes) {
         this.cache = cache;
+        this.hop = hop;
         this.space = cache.space;
         this.heavy = heavy;
         this.queue = heavy ? BufQueues.DIRTY_HW : BufQueues.DIRTY;
-        this.io = io;
         this.clusterSizes = clusterSizes;
         marker.qindex = BufQueues.NONE;
         marker.qcpu = 0;
@@ -88,7 +100,7 @@ final class BufDaemon implements Runnable {
                     if (flushbufqueues() == 0) {
                         break;
                     }
-                    if (space.running(heavy) < space.hirunningspace) {
+                    if (space.running(heavy) < space.hirunningspace && !(heavy && space.heavyAtLimit())) {
                         continue;
                     }
                     space.waitrunningbufspace(heavy);
@@ -98,6 +110,7 @@ final class BufDaemon implements Runnable {
                     LOG.debug("{}: idle ({} dirty bytes)", name(), space.dirtykvaspace.get());
                 }
                 cache.reclaimWindows();
+                maintainFiles();
             } catch (RuntimeException e) {
                 LOG.error("{} failed a pass", name(), e);
             } finally {
@@ -105,6 +118,27 @@ final class BufDaemon implements Runnable {
             }
             space.recheckWaiters();
             space.bd_sleep(heavy);
+        }
+    }
+
+    /** Background syncs and size checks for the files of this daemon's flush class. */
+    private void maintainFiles() {
+        long now = System.nanoTime();
+        boolean checkSizes = now - lastSizeCheck >= SIZE_CHECK_NANOS;
+        if (checkSizes) {
+            lastSizeCheck = now;
+        }
+        for (CachedFile f : cache.files) {
+            if (f.heavy() != heavy || f.closed()) {
+                continue;
+            }
+            long interval = space.syncIntervalNanos;
+            if (interval > 0) {
+                f.durability.backgroundSync(interval);
+            }
+            if (checkSizes && f.checkShrunk() >= 0) {
+                cache.shrunk(f);
+            }
         }
     }
 
@@ -131,11 +165,12 @@ final class BufDaemon implements Runnable {
             pcpu.insertHead(queue, marker);
             Buf bp = marker;
             while ((bp = BufQueues.next(bp)) != null) {
+                if (heavy && space.heavyAtLimit()) {
+                    exhausted = false; // a slow store is busy enough: come back when one finishes
+                    break;
+                }
                 if (bp.isSet(Buf.B_MARKER) || !bp.isSet(Buf.B_DELWRI)) {
                     continue;
-                }
-                if (bp.isSet(Buf.B_DEFERRED) && System.nanoTime() < bp.retryAfterNanos) {
-                    continue; // a failed write-back backing off: never spin on it
                 }
                 if (!bp.lock.tryLock()) {
                     continue;
@@ -153,15 +188,10 @@ final class BufDaemon implements Runnable {
                 pcpu.remove(bp);
                 pcpu.spin.unlock();
                 try {
-                    bp.clearFlags(Buf.B_DEFERRED);
                     if (bp.isSet(Buf.B_INVAL)) {
                         cache.brelse(bp); // disposing of an invalid buffer counts as a flush
                     } else {
-                        if (!bp.isSet(Buf.B_ERROR)) {
-                            bp.setFlags(Buf.B_AGE | Buf.B_KVABIO);
-                        } else {
-                            bp.clearFlags(Buf.B_AGE);
-                        }
+                        bp.setFlags(Buf.B_AGE | Buf.B_KVABIO);
                         cluster_awrite(bp);
                     }
                 } catch (RuntimeException e) {
@@ -188,8 +218,8 @@ final class BufDaemon implements Runnable {
      * cluster_awrite: from the locked buffer {@code bp}, gather the adjacent dirty
      * buffers of the same file in both directions, without waiting on any lock and
      * within one window, up to the cluster limit; then write the contiguous range
-     * back on a write-back worker. runningbufspace covers the whole cluster until
-     * its write-back has gone through biodone.
+     * back on an event loop's file I/O. runningbufspace covers the whole cluster
+     * until its write-back has gone through {@link #biodone}.
      */
     void cluster_awrite(Buf bp) {
         CachedFile f = bp.file;
@@ -219,47 +249,43 @@ final class BufDaemon implements Runnable {
             last++;
         }
         long total = bytes;
-        int n = cluster.size();
-        long[] masks = new long[n];
-        long[] associations = new long[n];
-        // Dirty becomes running (bundirty at the start of the I/O, as bawrite does), and
-        // the buffers go back on their queues at once: the data is in the page cache,
-        // so a writer may dirty them again while the write-back runs instead of waiting.
-        long windowOffset = cluster.get(0).windowOffset();
+        long offset = cluster.get(0).loffset;
         // Dirty becomes running (bundirty at the start of the I/O, as bawrite does), and
         // the buffers go back on their queues unlocked but held (bqhold): they cannot be
         // reused, so their window stays mapped, while a writer may dirty them again
         // instead of waiting for the disk.
         space.runningStarted(total, heavy);
-        for (int i = 0; i < n; i++) {
-            Buf b = cluster.get(i);
-            masks[i] = b.dirty;
-            associations[i] = b.association;
-            b.clearFlags(Buf.B_ERROR); // retried now; biodone marks it again if it fails again
+        for (Buf b : cluster) {
             cache.bqhold(b);
             cache.bundirty(b);
             cache.bqrelse(b);
         }
         clusters.increment();
         clusterSizes.accept(total);
-        io.execute(() -> {
-            cache.threads.enter();
-            Exception error = null;
-            try {
-                for (Buf b : cluster) {
-                    cache.kvabio.bkvasync(b);
-                }
-                f.writeBack(w, windowOffset, total);
-            } catch (PosixException | RuntimeException e) {
-                error = e;
-                f.stats.writebackErrors.increment();
-            } finally {
-                biodone(f, cluster, associations, masks, error);
-                cluster.forEach(cache::bqdrop);
-                space.runningDone(total, heavy);
-                cache.threads.exit();
+        FileIo io = cache.loops().any();
+        Runnable start = () -> startWriteBack(f, io, cluster, offset, total);
+        if (hop != null) {
+            hop.execute(start);
+        } else {
+            io.loop().execute(start);
+        }
+    }
+
+    /** On the loop: starts the write-back; whatever happens, biodone runs exactly once. */
+    private void startWriteBack(CachedFile f, FileIo io, List<Buf> cluster, long offset, long total) {
+        boolean[] completed = {false};
+        IoCompletion biodone = result -> {
+            completed[0] = true;
+            biodone(f, cluster, offset, total, result);
+        };
+        try {
+            f.writeBack.start(f, io, offset, (int) total, biodone);
+        } catch (RuntimeException e) {
+            LOG.error("{}: write-back of {} [{}, +{}) failed to start", name(), f, offset, total, e);
+            if (!completed[0]) {
+                biodone.complete(-org.bufcached.daemon.store.Errno.EIO);
             }
-        });
+        }
     }
 
     /** The neighbouring block's buffer, locked and off its queue, if it can join the cluster. */
@@ -271,7 +297,7 @@ final class BufDaemon implements Runnable {
         if (nb == null) {
             return null;
         }
-        if (nb.windowRef != w || (nb.flags() & (Buf.B_DELWRI | Buf.B_INVAL | Buf.B_ERROR)) != Buf.B_DELWRI
+        if (nb.windowRef != w || (nb.flags() & (Buf.B_DELWRI | Buf.B_INVAL)) != Buf.B_DELWRI
                 || nb.qindex == BufQueues.NONE) {
             cache.BUF_UNLOCK(nb);
             return null;
@@ -281,47 +307,23 @@ final class BufDaemon implements Runnable {
     }
 
     /**
-     * biodone for a clustered write-back. On success the buffers are already clean.
-     * On failure each one that still stands for its block is dirtied again, marked
-     * B_ERROR, and B_DEFERRED until a growing back-off has passed, so it is retried
-     * without a live lock. Runs on the write-back worker, which may wait for a lock.
+     * biodone for a clustered write-back, on the loop that ran it. The buffers were
+     * made clean when it started. A failure is the file's, not the cluster's (Linux
+     * reports any write-back error of the file to the next sync of each open file
+     * description, and marks the failed pages clean): {@link Durability} puts
+     * everything unproven in doubt and has it written again. Nothing here waits.
      */
-    private void biodone(CachedFile f, List<Buf> cluster, long[] associations, long[] masks, Exception error) {
-        if (error == null) {
-            buffersWritten.add(cluster.size());
-            return;
-        }
-        for (int i = 0; i < cluster.size(); i++) {
-            Buf b = cluster.get(i);
-            long blkno = b.blkno;
-            if (b.association != associations[i] || blkno < 0) {
-                continue; // invalidated meanwhile: nothing left to retry
+    private void biodone(CachedFile f, List<Buf> cluster, long offset, long length, long result) {
+        try {
+            if (result < 0) {
+                writeErrors.increment();
+                f.durability.failed((int) -result, "write-back of [" + offset + ", +" + length + ")");
+            } else {
+                buffersWritten.add(cluster.size());
             }
-            Buf bp;
-            try {
-                bp = cache.lockOrWait(f, blkno);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            if (bp == null) {
-                continue; // recycled meanwhile: the failure shows in the next FLUSH's fdatasync
-            }
-            if (bp != b || bp.association != associations[i]) {
-                cache.BUF_UNLOCK(bp);
-                continue;
-            }
-            writeErrors.increment();
-            bp.setFlags(Buf.B_ERROR | Buf.B_DEFERRED);
-            bp.errors++;
-            long backoff = Math.min(MAX_BACKOFF_NANOS, TimeUnit.MILLISECONDS.toNanos(10) << Math.min(bp.errors, 20));
-            bp.retryAfterNanos = System.nanoTime() + backoff;
-            if (bp.errors == 1) {
-                LOG.warn("write-back of {} failed: {}", bp, error.toString());
-            }
-            cache.bremfree(bp);
-            cache.bdirty(bp, masks[i]);
-            cache.bqrelse(bp);
+        } finally {
+            cluster.forEach(cache::bqdrop);
+            space.runningDone(length, heavy);
         }
     }
 }

@@ -63,6 +63,50 @@ final class BufHash {
         }
     }
 
+    /** Buffers in the map now; approximate while others change it. */
+    int size() {
+        int n = 0;
+        for (int i = 0; i < STRIPES; i++) {
+            ReentrantLock lock = locks[i];
+            lock.lock();
+            try {
+                n += maps[i].size();
+            } finally {
+                lock.unlock();
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The block numbers in {@code [first, last]} that have a buffer now, sorted: for
+     * an invalidation of a range much larger than the file's buffers, cheaper than
+     * looking up every block of it.
+     */
+    long[] blocksIn(long first, long last) {
+        long[] found = new long[16];
+        int n = 0;
+        for (int i = 0; i < STRIPES; i++) {
+            ReentrantLock lock = locks[i];
+            lock.lock();
+            try {
+                for (long blkno : maps[i].keySet()) {
+                    if (blkno >= first && blkno <= last) {
+                        if (n == found.length) {
+                            found = java.util.Arrays.copyOf(found, 2 * n);
+                        }
+                        found[n++] = blkno;
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        long[] result = java.util.Arrays.copyOf(found, n);
+        java.util.Arrays.sort(result);
+        return result;
+    }
+
     /** Removes the block's entry if it is {@code bp} (brelvp). */
     void remove(long blkno, Buf bp) {
         int s = stripe(blkno);

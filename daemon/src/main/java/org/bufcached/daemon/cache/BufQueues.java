@@ -15,8 +15,7 @@ final class BufQueues {
     static final int CLEAN = 1;
     static final int DIRTY = 2;
     static final int DIRTY_HW = 3;
-    static final int LOCKED = 4;
-    static final int COUNT = 5;
+    static final int COUNT = 4;
 
     final int cpu;
     final ReentrantLock spin = new ReentrantLock();

@@ -32,6 +32,14 @@ public final class BufSpace {
     final AtomicLong runningbufcount = new AtomicLong();
     /** The heavy class's share of runningbufspace, so a stalled heavy store cannot starve light write-back. */
     final AtomicLong runningbufspacehw = new AtomicLong();
+    /** Heavy write-backs in flight: each may hold a thread of the blocking pool (or of the kernel's io-wq). */
+    final AtomicLong runningbufcounthw = new AtomicLong();
+    /**
+     * At most this many heavy write-backs at once, so that a stalled slow store can
+     * hold no more than part of the threads that run write-backs; the rest stay for
+     * the light class and for requests.
+     */
+    volatile int maxHeavyWritebacks = Integer.MAX_VALUE;
     final AtomicLong getnewbufcalls = new AtomicLong();
     /** Writers that bd_wait parked until the flushers caught up: throttling, for the metrics. */
     final LongAdder writerWaits = new LongAdder();
@@ -48,6 +56,8 @@ public final class BufSpace {
     volatile long hirunningspace;
     volatile int flushperqueue;
     volatile long clusterLimit;
+    /** cache.sync-interval in nanoseconds; 0: no background syncs. */
+    volatile long syncIntervalNanos;
 
     // Flusher requests (bd_request, bd_request_hw) and their wake-ups.
     final AtomicInteger bd_request = new AtomicInteger();
@@ -84,6 +94,7 @@ public final class BufSpace {
         hirunningspace = c.hirunningspace();
         flushperqueue = c.flushperqueue();
         clusterLimit = c.clusterLimit();
+        syncIntervalNanos = c.syncInterval().toNanos();
     }
 
     // ---- dirty accounting (bdirty / bundirty) ----
@@ -127,21 +138,29 @@ public final class BufSpace {
         runningbufcount.incrementAndGet();
         if (heavy) {
             runningbufspacehw.addAndGet(bytes);
+            runningbufcounthw.incrementAndGet();
         }
     }
 
     void runningDone(long bytes, boolean heavy) {
         long now = runningbufspace.addAndGet(-bytes);
         runningbufcount.decrementAndGet();
+        boolean heavyAtLimit = false;
         if (heavy) {
             runningbufspacehw.addAndGet(-bytes);
+            heavyAtLimit = runningbufcounthw.getAndDecrement() >= maxHeavyWritebacks;
         }
-        if (now <= lorunningspace) {
+        if (now <= lorunningspace || heavyAtLimit) {
             synchronized (runningbufreq) {
                 runningbufreq.notifyAll();
             }
         }
         bd_signal(bytes);
+    }
+
+    /** Whether buf_daemon_hw may start no more write-backs now. */
+    boolean heavyAtLimit() {
+        return runningbufcounthw.get() >= maxHeavyWritebacks;
     }
 
     /** Running write-back that counts against one daemon's limit. */
@@ -157,12 +176,12 @@ public final class BufSpace {
      */
     void waitrunningbufspace(boolean heavy) {
         long limit = hirunningspace * 4 / 6;
-        if (running(heavy) <= limit) {
+        if (running(heavy) <= limit && !(heavy && heavyAtLimit())) {
             return;
         }
         long target = hirunningspace * 3 / 6;
         synchronized (runningbufreq) {
-            while (running(heavy) > target) {
+            while (running(heavy) > target || (heavy && heavyAtLimit())) {
                 try {
                     runningbufreq.wait(100);
                 } catch (InterruptedException e) {

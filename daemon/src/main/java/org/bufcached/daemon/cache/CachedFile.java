@@ -1,41 +1,84 @@
 package org.bufcached.daemon.cache;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.bufcached.daemon.io.FileIo;
+import org.bufcached.daemon.io.IoLoops;
 import org.bufcached.daemon.store.BackingFile;
+import org.bufcached.daemon.store.Errno;
+import org.bufcached.daemon.store.Posix;
 import org.bufcached.daemon.store.PosixException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One backing file as the cache sees it (the vnode): its buffers by block number,
- * its windows, its flush class and its sequential-read state.
+ * its windows, its flush class, its sequential-read state, what of it is proven
+ * durable, and its counters.
+ *
+ * <p>Three open file descriptions: {@link #fd} for the data (writes, reads,
+ * fallocate), {@link #writebackFd} for the flushers' sync_file_range and
+ * {@link #syncFd} for fdatasync (FLUSH, FUA). Linux reports a write-back error
+ * once to each description: with their own, the flushers seeing an error cannot
+ * hide it from the next FLUSH, and the daemon records each one itself too
+ * ({@link Durability}).
+ *
+ * <p>Windows are mapped off the event loops: a loop that needs an unmapped window
+ * parks its request here and the mapping runs on the blocking pool. Guarded by
+ * {@code this}: {@link #mapping} (windows being mapped and who waits for them)
+ * and {@link #mapErrors}.
  */
 public final class CachedFile {
+    private static final Logger LOG = LoggerFactory.getLogger(CachedFile.class);
+
     private final String name;
     private final BackingFile backing;
     private final long size;
+    /** Where the file ends as far as the daemon knows: the export's size, or less once the file shrank. */
+    private volatile long fileEnd;
     private final boolean heavy;
     private final KvaMap kva;
     private final AtomicReferenceArray<Window> windows;
+    private final Map<Integer, List<Runnable>> mapping = new HashMap<>();
+    private final Map<Integer, PosixException> mapErrors = new HashMap<>();
+    final int fd;
+    final int writebackFd;
+    final int syncFd;
     final BufHash hash = new BufHash();
     final ReadAhead readAhead = new ReadAhead();
     final FileStats stats = new FileStats();
+    final Durability durability;
     private volatile boolean closed;
-    /** How a contiguous dirty range goes back to the file; a test may slow one file down. */
-    volatile WriteBack writeBack = (file, window, offsetInWindow, length) ->
-            file.backing().syncRange(window.mapping().fileOffset() + offsetInWindow, length);
+    /** How a contiguous dirty range goes back to the file; a test may slow one file down or fail it. */
+    volatile WriteBack writeBack = WriteBack.SYNC_FILE_RANGE;
 
-    /** Writes {@code length} bytes of {@code window} back to stable-bound storage and waits. */
+    /** Starts writing back {@code length} bytes at {@code offset} of the file and waits for them, on {@code io}. */
     @FunctionalInterface
     interface WriteBack {
-        void write(CachedFile file, Window window, long offsetInWindow, long length) throws PosixException;
+        WriteBack SYNC_FILE_RANGE = (file, io, offset, length, done) -> io.syncFileRange(file.writebackFd, offset,
+                length, Posix.SYNC_FILE_RANGE_WAIT_BEFORE | Posix.SYNC_FILE_RANGE_WRITE
+                        | Posix.SYNC_FILE_RANGE_WAIT_AFTER, done);
+
+        void start(CachedFile file, FileIo io, long offset, int length, org.bufcached.daemon.io.IoCompletion done);
     }
 
-    CachedFile(String name, BackingFile backing, long size, boolean heavy, KvaMap kva) {
+    CachedFile(String name, BackingFile backing, long size, boolean heavy, KvaMap kva, IoLoops loops)
+            throws PosixException {
         this.name = name;
         this.backing = backing;
         this.size = size;
+        this.fileEnd = size;
         this.heavy = heavy;
         this.kva = kva;
         this.windows = new AtomicReferenceArray<>((int) ((size + kva.windowSize() - 1) / kva.windowSize()));
+        this.fd = backing.fd();
+        this.writebackFd = backing.openDescription();
+        this.syncFd = backing.openDescription();
+        this.durability = new Durability(name, size, syncFd, Posix.pageSize(), stats,
+                loops == null ? () -> IoLoops.current() : loops::here);
     }
 
     public String name() {
@@ -46,16 +89,32 @@ public final class CachedFile {
         return backing;
     }
 
+    /** The data descriptor: writes, reads, fallocate, lseek. */
+    public int fd() {
+        return fd;
+    }
+
+    /** The export's size, as told to clients. */
     public long size() {
         return size;
+    }
+
+    /** Where the file ends now as far as the daemon knows ({@link #size()} unless it shrank). */
+    long fileEnd() {
+        return fileEnd;
+    }
+
+    public boolean heavy() {
+        return heavy;
     }
 
     public FileStats stats() {
         return stats;
     }
 
-    public boolean heavy() {
-        return heavy;
+    /** What of the file is in doubt after an I/O error, in one line ("clean" when nothing). */
+    public String durabilityState() {
+        return durability.describe();
     }
 
     boolean closed() {
@@ -64,17 +123,16 @@ public final class CachedFile {
 
     void markClosed() {
         closed = true;
-    }
-
-    void writeBack(Window w, long offsetInWindow, long length) throws PosixException {
-        writeBack.write(this, w, offsetInWindow, length);
+        durability.close();
     }
 
     /**
      * The live window that maps {@code loffset}, with a reference taken for the
-     * caller, mapping it if needed.
+     * caller. On an event loop a window that is not mapped yet is mapped on the
+     * blocking pool: the call returns null and {@code waiter} (if any) runs once the
+     * mapping is done or failed, on the pool's thread. Elsewhere it maps at once.
      */
-    Window acquireWindow(long loffset) throws PosixException {
+    Window acquireWindow(long loffset, Runnable waiter) throws PosixException {
         int index = (int) (loffset / kva.windowSize());
         for (;;) {
             Window w = windows.get(index);
@@ -86,12 +144,59 @@ public final class CachedFile {
                 }
                 w.refs.decrementAndGet();
             }
+            FileIo io = IoLoops.current();
             synchronized (this) {
                 w = windows.get(index);
+                if (w != null && !w.retired) {
+                    continue;
+                }
+                PosixException failed = mapErrors.remove(index);
+                if (failed != null) {
+                    throw failed;
+                }
+                if (io == null) {
+                    windows.set(index, kva.map(this, index));
+                    continue;
+                }
+                List<Runnable> waiters = mapping.get(index);
+                if (waiters == null) {
+                    waiters = new ArrayList<>(2);
+                    mapping.put(index, waiters);
+                    io.offload(() -> {
+                        mapOffLoop(index);
+                        return 0;
+                    }, NOTHING);
+                }
+                if (waiter != null) {
+                    waiters.add(waiter);
+                }
+                return null;
+            }
+        }
+    }
+
+    private static final org.bufcached.daemon.io.IoCompletion NOTHING = result -> { };
+
+    /** On the blocking pool: maps the window, then lets its waiters retry. */
+    private void mapOffLoop(int index) {
+        List<Runnable> waiters;
+        synchronized (this) {
+            try {
+                Window w = windows.get(index);
                 if (w == null || w.retired) {
                     windows.set(index, kva.map(this, index));
                 }
+            } catch (PosixException e) {
+                LOG.warn("export {}: mapping window {} failed: {}", name, index, e.getMessage());
+                mapErrors.put(index, e);
+            } catch (RuntimeException e) {
+                LOG.error("export {}: mapping window {} failed", name, index, e);
+                mapErrors.put(index, new PosixException("mmap", Errno.EIO, "window " + index + ": " + e));
             }
+            waiters = mapping.remove(index);
+        }
+        if (waiters != null) {
+            waiters.forEach(Runnable::run);
         }
     }
 
@@ -106,6 +211,28 @@ public final class CachedFile {
 
     Window windowAt(int index) {
         return windows.get(index);
+    }
+
+    /**
+     * Checks the file's size against the export's: a file cut short under the
+     * export (an operator's accident) must not be served past its new end, where
+     * touching a mapped page would raise SIGBUS. Returns the new, smaller size, or
+     * -1 when the file is as large as it was. Blocking (lseek); off the loops.
+     */
+    long checkShrunk() {
+        try {
+            long now = backing.size();
+            long was = fileEnd;
+            if (now < was) {
+                fileEnd = now;
+                LOG.warn("export {}: {} shrank from {} to {} bytes while exported; reads and writes past the new end"
+                        + " are refused with EIO until the export is reloaded", name, backing.path(), was, now);
+                return now;
+            }
+        } catch (PosixException e) {
+            LOG.debug("export {}: size check failed: {}", name, e.getMessage());
+        }
+        return -1;
     }
 
     @Override

@@ -15,32 +15,44 @@ final class ReadAhead {
     private volatile long aheadEnd;
     private volatile long window;
 
-    /**
-     * Notes a read of {@code [offset, offset + length)}; returns the range to read
-     * ahead as {start, length}, or null.
-     */
     /** Whether a read at {@code offset} lands in the range last read ahead. */
     boolean covers(long offset) {
         return offset >= aheadStart && offset < aheadEnd;
     }
 
-    long[] observe(long offset, long length, long fileSize) {
+    /** Where the read-ahead that {@link #observe} asked for starts. */
+    long aheadStart() {
+        return aheadStart;
+    }
+
+    int aheadLength() {
+        return (int) (aheadEnd - aheadStart);
+    }
+
+    /**
+     * Notes a read of {@code [offset, offset + length)}; returns true when the range
+     * from {@link #aheadStart()} for {@link #aheadLength()} bytes should be read ahead.
+     */
+    boolean observe(long offset, long length, long fileSize) {
         boolean sequential = offset == lastEnd;
         long end = offset + length;
         lastEnd = end;
         if (!sequential) {
             window = 0;
-            return null;
+            return false;
         }
         long w = window == 0 ? Math.max(length * 4, 256 << 10) : Math.min(window * 2, MAX_WINDOW);
         window = w;
         long start = Math.max(end, aheadEnd);
         if (start - end >= w / 2 || start >= fileSize) {
-            return null; // still far enough ahead
+            return false; // still far enough ahead
         }
         long stop = Math.min(fileSize, end + w);
+        if (stop <= start) {
+            return false;
+        }
         aheadStart = start;
         aheadEnd = stop;
-        return stop > start ? new long[] {start, stop - start} : null;
+        return true;
     }
 }

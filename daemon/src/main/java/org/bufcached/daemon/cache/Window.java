@@ -1,6 +1,7 @@
 package org.bufcached.daemon.cache;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import org.bufcached.daemon.io.IoCompletion;
 import org.bufcached.daemon.store.MappedWindow;
 
 /**
@@ -13,6 +14,8 @@ final class Window {
     private final int index;
     private final long generation;
     final AtomicInteger refs = new AtomicInteger();
+    /** Drops a reference taken for an operation on the window's memory, when it completes. */
+    final IoCompletion dropRef = result -> refs.decrementAndGet();
     volatile boolean retired;
     volatile long lastUse;
     long[] retiredAt;

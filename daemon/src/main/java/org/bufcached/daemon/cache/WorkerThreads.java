@@ -9,6 +9,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * "CPUs" of KVABIO (a bit in {@code b_cpumask}) and of the quiescent-state
  * tracking that decides when a retired window may be unmapped.
  *
+ * <p>The capacity is fixed when the cache starts, from the threads it will have
+ * (event loops, flushers, the blocking pool) plus room for others, so the cpumask
+ * grows with the number of cores instead of capping it.
+ *
  * <p>Every worker thread has a counter. A thread running a task that may hold
  * raw addresses keeps it odd; it makes it even, or at least moves it, when it
  * passes a quiescent point. A retired window may go once every counter has moved
@@ -16,17 +20,36 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * computed before.
  */
 public final class WorkerThreads {
-    /** Indices fit a 64-bit cpumask. */
-    public static final int MAX_THREADS = 64;
-
+    private final int capacity;
     private final AtomicInteger next = new AtomicInteger();
-    private final AtomicLongArray counters = new AtomicLongArray(MAX_THREADS);
+    private final AtomicLongArray counters;
     private final FastThreadLocal<Integer> index = new FastThreadLocal<>() {
         @Override
         protected Integer initialValue() {
             return register();
         }
     };
+
+    public WorkerThreads(int capacity) {
+        this.capacity = capacity;
+        this.counters = new AtomicLongArray(capacity);
+    }
+
+    /** How many threads may register; the cpumask has this many bits. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Longs in a cpumask. */
+    int cpumaskWords() {
+        return (capacity + 63) / 64;
+    }
+
+    /** The first 64 registered threads as a mask, for tests and logs. */
+    public long activeMask() {
+        int n = Math.min(64, count());
+        return n == 64 ? -1L : (1L << n) - 1;
+    }
 
     /** This thread's index, registering it on first use. */
     public int index() {
@@ -35,19 +58,13 @@ public final class WorkerThreads {
 
     /** Threads registered so far. */
     public int count() {
-        return Math.min(next.get(), MAX_THREADS);
-    }
-
-    /** All registered threads as a cpumask. */
-    public long activeMask() {
-        int n = count();
-        return n == MAX_THREADS ? -1L : (1L << n) - 1;
+        return Math.min(next.get(), capacity);
     }
 
     private int register() {
         int i = next.getAndIncrement();
-        if (i >= MAX_THREADS) {
-            throw new IllegalStateException("more than " + MAX_THREADS + " threads touch buffer memory: "
+        if (i >= capacity) {
+            throw new IllegalStateException("more than " + capacity + " threads touch buffer memory: "
                     + Thread.currentThread().getName());
         }
         counters.set(i, 1); // odd: a thread is busy until it says otherwise

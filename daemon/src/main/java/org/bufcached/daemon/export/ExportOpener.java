@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import org.bufcached.config.ExportConfig;
 import org.bufcached.config.FlushClass;
 import org.bufcached.daemon.cache.BufCache;
-import org.bufcached.daemon.cache.CachedStore;
 import org.bufcached.daemon.store.BackingFile;
 import org.bufcached.daemon.store.PosixException;
 
@@ -16,11 +15,9 @@ import org.bufcached.daemon.store.PosixException;
  * through the buffer cache.
  */
 public final class ExportOpener {
-    private final IoWorkers workers;
     private final BufCache cache;
 
-    public ExportOpener(IoWorkers workers, BufCache cache) {
-        this.workers = workers;
+    public ExportOpener(BufCache cache) {
         this.cache = cache;
     }
 
@@ -45,8 +42,7 @@ public final class ExportOpener {
                 throw new IOException("export " + config.name() + ": " + path + " is empty; give it a size");
             }
             boolean heavy = config.flushClass() == FlushClass.HEAVY;
-            return new Export(config, new CachedStore(cache, cache.attach(config.name(), file, heavy),
-                    workers.executor()));
+            return new Export(config, new CachedBlockStore(cache, cache.attach(config.name(), file, heavy)));
         } catch (PosixException | RuntimeException e) {
             file.close();
             throw e;

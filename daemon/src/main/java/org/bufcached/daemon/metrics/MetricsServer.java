@@ -14,8 +14,8 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.bufcached.config.HostPort;
+import org.bufcached.daemon.io.IoEngine;
 import org.bufcached.daemon.net.BindErrors;
-import org.bufcached.daemon.net.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,13 +41,12 @@ public final class MetricsServer implements AutoCloseable {
      * Listens on {@code address}; fails with a message naming the address when it
      * cannot (typically: port in use).
      */
-    public static MetricsServer start(HostPort address, PrometheusMeterRegistry registry, BooleanSupplier ready)
-            throws IOException {
-        Transport transport = new Transport();
-        EventLoopGroup loop = transport.newGroup(1, new DefaultThreadFactory("metrics-http", true));
+    public static MetricsServer start(IoEngine engine, HostPort address, PrometheusMeterRegistry registry,
+                                      BooleanSupplier ready) throws IOException {
+        EventLoopGroup loop = engine.newGroup(1, new DefaultThreadFactory("metrics-http", true));
         ServerBootstrap b = new ServerBootstrap()
                 .group(loop)
-                .channel(transport.tcpServerChannel())
+                .channel(engine.tcpServerChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override

@@ -3,7 +3,8 @@ package org.bufcached.daemon.net;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.Recycler;
 import io.netty.util.concurrent.EventExecutor;
-import org.bufcached.daemon.export.IoCallback;
+import org.bufcached.daemon.cache.CacheCallback;
+import org.bufcached.daemon.export.NbdErrors;
 import org.bufcached.protocol.NbdError;
 import org.bufcached.protocol.NbdRequest;
 
@@ -12,7 +13,7 @@ import org.bufcached.protocol.NbdRequest;
  * thread, and it moves the reply back onto the connection's event loop (the
  * biodone path). Pooled, so a steady stream of requests allocates none.
  */
-final class Exchange implements IoCallback, Runnable {
+final class Exchange implements CacheCallback, Runnable {
     private static final Recycler<Exchange> RECYCLER = new Recycler<>() {
         @Override
         protected Exchange newObject(Handle<Exchange> handle) {
@@ -32,6 +33,13 @@ final class Exchange implements IoCallback, Runnable {
     ByteBuf data;
     NbdError error;
     String message;
+    /** What the request waits for now, for the stuck-request report; set by the store. */
+    volatile String waitingFor;
+    /** Whether the stuck-request report has named this request already. */
+    boolean reportedStuck;
+    /** The handler's list of requests in flight (confined to the loop). */
+    Exchange prev;
+    Exchange next;
 
     private Exchange(Recycler.Handle<Exchange> handle) {
         this.handle = handle;
@@ -50,6 +58,8 @@ final class Exchange implements IoCallback, Runnable {
         x.data = null;
         x.error = null;
         x.message = null;
+        x.waitingFor = null;
+        x.reportedStuck = false;
         return x;
     }
 
@@ -58,16 +68,26 @@ final class Exchange implements IoCallback, Runnable {
     }
 
     @Override
-    public void succeeded(ByteBuf result) {
+    public void done(ByteBuf result) {
         data = result;
         complete();
     }
 
     @Override
-    public void failed(NbdError err, String msg) {
+    public void failed(Throwable cause) {
+        fail(NbdErrors.of(cause), NbdErrors.message(cause));
+    }
+
+    /** Fails with a given error: a request refused before it reached the store. */
+    void fail(NbdError err, String msg) {
         error = err;
         message = msg;
         complete();
+    }
+
+    @Override
+    public void waiting(String what) {
+        waitingFor = what;
     }
 
     private void complete() {
@@ -90,6 +110,9 @@ final class Exchange implements IoCallback, Runnable {
         loop = null;
         data = null;
         message = null;
+        waitingFor = null;
+        prev = null;
+        next = null;
         handle.recycle(this);
     }
 }

@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.ExportRegistry;
+import org.bufcached.daemon.io.IoEngine;
 import org.bufcached.protocol.server.HandshakeDecoder;
 import org.bufcached.protocol.server.HandshakeEncoder;
 import org.slf4j.Logger;
@@ -40,7 +41,7 @@ public final class NbdServer implements AutoCloseable {
     /** Option data accepted in one option; more is skipped and answered NBD_REP_ERR_TOO_BIG. */
     static final int MAX_OPTION_DATA = 64 * 1024;
 
-    private final Transport transport = new Transport();
+    private final IoEngine engine;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final ExportRegistry exports;
@@ -62,14 +63,15 @@ public final class NbdServer implements AutoCloseable {
     public record Listener(Channel channel, SocketAddress address) {
     }
 
-    public NbdServer(ExportRegistry exports, Connections connections, RequestObserver observer,
+    public NbdServer(IoEngine engine, ExportRegistry exports, Connections connections, RequestObserver observer,
                      int eventLoops, long handshakeTimeoutMillis) {
+        this.engine = engine;
         this.exports = exports;
         this.connections = connections;
         this.observer = observer;
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
-        this.boss = transport.newGroup(1, new DefaultThreadFactory("nbd-accept", true));
-        this.workers = transport.newGroup(eventLoops, new DefaultThreadFactory("nbd-loop", true));
+        this.boss = engine.newGroup(1, new DefaultThreadFactory("nbd-accept", true));
+        this.workers = engine.newGroup(eventLoops, new DefaultThreadFactory("nbd-loop", true));
     }
 
     /** Applies new timeouts to connections accepted from now on. */
@@ -82,8 +84,8 @@ public final class NbdServer implements AutoCloseable {
         return workers;
     }
 
-    public Transport transport() {
-        return transport;
+    public IoEngine engine() {
+        return engine;
     }
 
     /**
@@ -93,7 +95,7 @@ public final class NbdServer implements AutoCloseable {
      * to do.
      */
     public SocketAddress bindTcp(String host, int port) throws IOException {
-        return bind(transport.tcpServerChannel(), new InetSocketAddress(host, port), "tcp " + host + ":" + port);
+        return bind(engine.tcpServerChannel(), new InetSocketAddress(host, port), "tcp " + host + ":" + port);
     }
 
     /** Binds a Unix domain socket listener, replacing a stale socket file. */
@@ -110,7 +112,7 @@ public final class NbdServer implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException(BindErrors.explain(what, e), e);
         }
-        SocketAddress bound = bind(transport.unixServerChannel(), new DomainSocketAddress(abs.toString()), what);
+        SocketAddress bound = bind(engine.unixServerChannel(), new DomainSocketAddress(abs.toString()), what);
         socketFiles.add(abs);
         return bound;
     }
@@ -120,7 +122,7 @@ public final class NbdServer implements AutoCloseable {
      * activation) instead of binding one.
      */
     public SocketAddress adoptTcp(int fd) throws IOException {
-        transport.requireEpoll("socket activation");
+        requireAdoption();
         return adopt(new EpollServerSocketChannel(fd), null, "inherited tcp socket (fd " + fd + ")");
     }
 
@@ -130,10 +132,18 @@ public final class NbdServer implements AutoCloseable {
      * URIs in the log: a socket made elsewhere has no address Netty can report.
      */
     public SocketAddress adoptUnix(int fd, String path) throws IOException {
-        transport.requireEpoll("socket activation");
+        requireAdoption();
         // Only this constructor marks the channel active: the one without the flag leaves it never accepting.
         return adopt(new EpollServerDomainSocketChannel(fd, true), new DomainSocketAddress(path),
                 "inherited unix socket " + path + " (fd " + fd + ")");
+    }
+
+    /** Netty can serve a socket it did not create only with epoll channels (io_uring's have no such constructor). */
+    private void requireAdoption() {
+        if (!engine.adoptsSockets()) {
+            throw new IllegalStateException("socket activation needs the epoll engine, not " + engine
+                    + " (io.engine: auto picks epoll when systemd passes sockets)");
+        }
     }
 
     private SocketAddress adopt(ServerChannel channel, SocketAddress unixAddress, String what) throws IOException {
@@ -143,7 +153,7 @@ public final class NbdServer implements AutoCloseable {
             Channel ch = b.register().syncUninterruptibly().channel();
             SocketAddress address = unixAddress != null ? unixAddress : ch.localAddress();
             added(new Listener(ch, address));
-            LOG.info("listening on {}{} ({})", what, unixAddress != null ? "" : " " + address, transport.name());
+            LOG.info("listening on {}{} ({})", what, unixAddress != null ? "" : " " + address, engine);
             return address;
         } catch (Exception e) {
             channel.unsafe().closeForcibly();
@@ -168,7 +178,7 @@ public final class NbdServer implements AutoCloseable {
             Channel ch = b.bind(address).syncUninterruptibly().channel();
             SocketAddress bound = ch.localAddress();
             added(new Listener(ch, bound));
-            LOG.info("listening on {} ({})", what, transport.name());
+            LOG.info("listening on {} ({})", what, engine);
             return bound;
         } catch (Exception e) {
             throw new IOException(BindErrors.explain(what, e), e);

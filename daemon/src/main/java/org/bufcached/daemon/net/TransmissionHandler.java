@@ -77,7 +77,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
                     : exportConnections.draining() ? RequestValidator.EXPORT_REMOVED
                     : RequestValidator.check(r, session);
             if (rejection != null) {
-                x.failed(rejection.error(), rejection.message());
+                x.fail(rejection.error(), rejection.message());
             } else {
                 dispatch(r, x);
             }

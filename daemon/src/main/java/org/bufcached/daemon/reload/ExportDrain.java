@@ -7,10 +7,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.bufcached.daemon.export.BlockStore;
 import org.bufcached.daemon.export.Export;
-import org.bufcached.daemon.export.IoCallback;
+import org.bufcached.daemon.cache.CacheCallback;
 import org.bufcached.daemon.net.Connections;
 import org.bufcached.daemon.net.ExportConnections;
-import org.bufcached.protocol.NbdError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,15 +68,15 @@ final class ExportDrain {
 
     private void flush(BlockStore store, long deadline) {
         CompletableFuture<Void> flushed = new CompletableFuture<>();
-        store.flush(new IoCallback() {
+        store.flush(new CacheCallback() {
             @Override
-            public void succeeded(ByteBuf data) {
+            public void done(ByteBuf data) {
                 flushed.complete(null);
             }
 
             @Override
-            public void failed(NbdError error, String message) {
-                flushed.completeExceptionally(new IllegalStateException(error.wireName() + " " + message));
+            public void failed(Throwable cause) {
+                flushed.completeExceptionally(cause);
             }
         });
         try {

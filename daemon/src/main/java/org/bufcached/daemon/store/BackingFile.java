@@ -27,11 +27,28 @@ public final class BackingFile implements AutoCloseable {
     private final Path path;
     private final boolean readOnly;
     private final AtomicInteger fd;
+    /** Opened on demand by {@link #openDescription}; closed with the file. */
+    private final java.util.List<AtomicInteger> descriptions = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private BackingFile(Path path, boolean readOnly, int fd) {
         this.path = path;
         this.readOnly = readOnly;
         this.fd = new AtomicInteger(fd);
+    }
+
+    /**
+     * Another open file description of this very file (through /proc/self/fd, so
+     * it cannot be a different file that took the path since), with its own
+     * write-back error cursor: Linux reports each write-back error once to every
+     * open file description, so a separate one for the flushers and one for
+     * FLUSH means an error taken by one is still seen by the other. Closed with
+     * this file.
+     */
+    public int openDescription() throws PosixException {
+        int flags = (readOnly ? Posix.O_RDONLY : Posix.O_RDWR) | Posix.O_CLOEXEC;
+        int other = Posix.open(Path.of("/proc/self/fd/" + fd()), flags, 0);
+        descriptions.add(new AtomicInteger(other));
+        return other;
     }
 
     /** Opens an existing file, read-only or for reading and writing. */
@@ -188,9 +205,23 @@ public final class BackingFile implements AutoCloseable {
     /** Closes the file; calls after this one fail with EBADF. Closing twice does nothing. */
     @Override
     public void close() throws PosixException {
+        PosixException first = null;
+        for (AtomicInteger d : descriptions) {
+            int closing = d.getAndSet(CLOSED);
+            if (closing != CLOSED) {
+                try {
+                    Posix.close(closing);
+                } catch (PosixException e) {
+                    first = first == null ? e : first;
+                }
+            }
+        }
         int closing = fd.getAndSet(CLOSED);
         if (closing != CLOSED) {
             Posix.close(closing);
+        }
+        if (first != null) {
+            throw first;
         }
     }
 

@@ -30,6 +30,14 @@ public interface LibC {
     @SaveError
     long pwrite(int fd, long buf, long count, long offset);
 
+    /** {@code iov} is the address of {@code iovcnt} struct iovec. */
+    @SaveError
+    long preadv2(int fd, long iov, int iovcnt, long offset, int flags);
+
+    /** Returns the error number itself (0 on success); errno is not set. */
+    @IgnoreError
+    int posix_fadvise(int fd, long offset, long len, int advice);
+
     @SaveError
     int ftruncate(int fd, long length);
 

@@ -59,9 +59,9 @@ public final class Posix {
     /** Since Linux 5.14; EINVAL before. See {@link MemoryAdvice}. */
     public static final int MADV_POPULATE_WRITE = 23;
 
-    private static final LibC LIBC = LibraryLoader.create(LibC.class)
+    static final LibC LIBC = LibraryLoader.create(LibC.class)
             .load(Platform.getNativePlatform().getStandardCLibraryName());
-    private static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
+    static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
     private static final int PAGE_SIZE = LIBC.getpagesize();
     /** The encoding the JDK itself uses for file names in system calls. */
     private static final Charset FILE_NAME_ENCODING =

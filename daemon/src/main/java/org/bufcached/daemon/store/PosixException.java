@@ -6,7 +6,7 @@ import java.io.IOException;
  * A failed C library call. It keeps the errno so that the export layer can map it
  * to an NBD error (EIO, ENOSPC, EPERM...) without parsing messages.
  */
-public final class PosixException extends IOException {
+public class PosixException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
@@ -19,7 +19,15 @@ public final class PosixException extends IOException {
      * @param context what it was called with, for the message (fd, offset, path...)
      */
     public PosixException(String call, int errno, String context) {
-        super(call + "(" + context + "): " + Errno.name(errno) + " (errno " + errno + ")");
+        this(call, errno, context, true);
+    }
+
+    /**
+     * A failure that carries an errno but whose message says more than the call
+     * did, e.g. an I/O error reported again for data an earlier call lost.
+     */
+    protected PosixException(String call, int errno, String message, boolean describeCall) {
+        super(describeCall ? call + "(" + message + "): " + Errno.name(errno) + " (errno " + errno + ")" : message);
         this.call = call;
         this.errno = errno;
     }

@@ -38,7 +38,7 @@ class BufQueuesTest {
 
     @Test
     void insertTailAppendsInOrder() {
-        Buf a = new Buf(0), b = new Buf(0), c = new Buf(0);
+        Buf a = new Buf(0, 1), b = new Buf(0, 1), c = new Buf(0, 1);
         q.insertTail(BufQueues.CLEAN, a);
         q.insertTail(BufQueues.CLEAN, b);
         q.insertTail(BufQueues.CLEAN, c);
@@ -48,7 +48,7 @@ class BufQueuesTest {
 
     @Test
     void insertHeadPrepends() {
-        Buf a = new Buf(0), b = new Buf(0), c = new Buf(0);
+        Buf a = new Buf(0, 1), b = new Buf(0, 1), c = new Buf(0, 1);
         q.insertHead(BufQueues.EMPTY, a);
         q.insertTail(BufQueues.EMPTY, b);
         q.insertHead(BufQueues.EMPTY, c);
@@ -57,21 +57,21 @@ class BufQueuesTest {
 
     @Test
     void insertAfterInTheMiddleAndAtTheTail() {
-        Buf a = new Buf(0), b = new Buf(0), c = new Buf(0), d = new Buf(0);
+        Buf a = new Buf(0, 1), b = new Buf(0, 1), c = new Buf(0, 1), d = new Buf(0, 1);
         q.insertTail(BufQueues.DIRTY, a);
         q.insertTail(BufQueues.DIRTY, b);
         q.insertAfter(a, c); // middle
         assertThat(checked(BufQueues.DIRTY)).containsExactly(a, c, b);
         q.insertAfter(b, d); // after the tail: d is the new tail
         assertThat(checked(BufQueues.DIRTY)).containsExactly(a, c, b, d);
-        Buf e = new Buf(0);
+        Buf e = new Buf(0, 1);
         q.insertTail(BufQueues.DIRTY, e); // the tail pointer moved to d, so e goes after d
         assertThat(checked(BufQueues.DIRTY)).containsExactly(a, c, b, d, e);
     }
 
     @Test
     void removeHeadMiddleTailAndOnly() {
-        Buf a = new Buf(0), b = new Buf(0), c = new Buf(0), d = new Buf(0);
+        Buf a = new Buf(0, 1), b = new Buf(0, 1), c = new Buf(0, 1), d = new Buf(0, 1);
         for (Buf bp : List.of(a, b, c, d)) {
             q.insertTail(BufQueues.DIRTY_HW, bp);
         }
@@ -97,17 +97,17 @@ class BufQueuesTest {
 
     @Test
     void queuesAreIndependent() {
-        Buf a = new Buf(0), b = new Buf(0);
+        Buf a = new Buf(0, 1), b = new Buf(0, 1);
         q.insertTail(BufQueues.CLEAN, a);
-        q.insertTail(BufQueues.LOCKED, b);
+        q.insertTail(BufQueues.EMPTY, b);
         q.remove(a);
         assertThat(checked(BufQueues.CLEAN)).isEmpty();
-        assertThat(checked(BufQueues.LOCKED)).containsExactly(b);
+        assertThat(checked(BufQueues.EMPTY)).containsExactly(b);
     }
 
     @Test
     void removingABufferOnNoQueueIsAnError() {
-        Buf a = new Buf(0);
+        Buf a = new Buf(0, 1);
         assertThat(a.qindex).isEqualTo(BufQueues.NONE);
         assertThatThrownBy(() -> q.remove(a)).isInstanceOf(IllegalStateException.class);
     }
@@ -115,7 +115,7 @@ class BufQueuesTest {
     @Test
     void aMarkerWalksBehindTheBufferItPassed() {
         // flushbufqueues: marker at the head, then moved after the buffer it took.
-        Buf a = new Buf(0), b = new Buf(0), m = Buf.marker();
+        Buf a = new Buf(0, 1), b = new Buf(0, 1), m = Buf.marker();
         q.insertTail(BufQueues.DIRTY, a);
         q.insertTail(BufQueues.DIRTY, b);
         q.insertHead(BufQueues.DIRTY, m);

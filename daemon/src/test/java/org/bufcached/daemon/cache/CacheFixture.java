@@ -7,7 +7,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
 import org.bufcached.config.CacheConfig;
+import org.bufcached.daemon.io.BlockingPool;
+import org.bufcached.daemon.io.IoEngine;
+import org.bufcached.daemon.io.IoLoops;
 import org.bufcached.daemon.store.BackingFile;
 import org.bufcached.daemon.store.PosixException;
 
@@ -37,12 +42,12 @@ final class CacheFixture implements AutoCloseable {
         long clusterLimit = MIB;
         long windowSize = MIB;
         long maxMapped = 64 * MIB;
-        int ioWorkers = 2;
+        java.time.Duration syncInterval = java.time.Duration.ZERO;
 
         CacheConfig build() {
             return new CacheConfig(maxbufspace, bufferSize, lobufspace, hibufspace, maxbufspace, lodirtybufspace,
                     hidirtybufspace, lorunningspace, hirunningspace, flushperqueue, clusterLimit, windowSize,
-                    maxMapped, ioWorkers);
+                    maxMapped, syncInterval);
         }
     }
 
@@ -52,17 +57,21 @@ final class CacheFixture implements AutoCloseable {
 
     final Path dir;
     final BufCache cache;
+    /** One event loop with the fallback engine's file I/O: where the cache's operations run. */
+    final EventLoopGroup group = new DefaultEventLoopGroup(1);
+    final IoLoops loops = IoLoops.attach(IoEngine.NIO, group, new BlockingPool(2, "test-io"));
     private final List<BackingFile> backings = new ArrayList<>();
     private final List<CachedFile> files = new ArrayList<>();
 
     CacheFixture(Path dir, Cfg cfg, int queueSets) {
-        this(dir, new BufCache(cfg.build(), queueSets));
+        this.dir = dir;
+        this.cache = new BufCache(cfg.build(), queueSets, 64, loops);
+        cache.bindCurrentThread(0);
     }
 
-    CacheFixture(Path dir, BufCache cache) {
-        this.dir = dir;
-        this.cache = cache;
-        cache.bindCurrentThread(0);
+    /** Runs {@code task} on the fixture's event loop and waits for it. */
+    void onLoop(Runnable task) {
+        group.next().submit(task).syncUninterruptibly();
     }
 
     CachedFile file(String name, long size, boolean heavy) throws PosixException {
@@ -94,6 +103,24 @@ final class CacheFixture implements AutoCloseable {
         cache.validate(bp, cache.allPages(bp));
         cache.bdwrite(bp, cache.allPages(bp));
         return bp;
+    }
+
+    /** Invalidates blocks {@code [first, last]} as a TRIM would, through the cache's operation on its loop. */
+    void invalidate(CachedFile f, long first, long last) throws Exception {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        cache.change(f, first * cache.bufferSize(), (last - first + 1) * cache.bufferSize(), null, false,
+                new CacheCallback() {
+                    @Override
+                    public void done(io.netty.buffer.ByteBuf data) {
+                        done.complete(null);
+                    }
+
+                    @Override
+                    public void failed(Throwable cause) {
+                        done.completeExceptionally(cause);
+                    }
+                });
+        done.get(10, TimeUnit.SECONDS);
     }
 
     /** The buffer of the block, held, or null (findblk with FINDBLK_TEST, hold dropped). */
@@ -153,6 +180,8 @@ final class CacheFixture implements AutoCloseable {
         }
         cache.threads.exit();
         cache.close();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        loops.close();
         for (BackingFile b : backings) {
             b.close();
         }

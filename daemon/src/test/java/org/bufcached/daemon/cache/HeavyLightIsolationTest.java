@@ -1,24 +1,19 @@
 package org.bufcached.daemon.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.bufcached.daemon.cache.CacheFixture.BS;
 import static org.bufcached.daemon.cache.CacheFixture.KIB;
 import static org.bufcached.daemon.cache.CacheFixture.MIB;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.netty.channel.DefaultEventLoopGroup;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * buf_daemon and buf_daemon_hw as the daemon runs them (BufCacheService): a heavy
- * export whose store has stalled must not hold up the write-back of a light one.
+ * buf_daemon and buf_daemon_hw running on their threads, write-backs on the
+ * fallback engine's pool: a heavy export whose store has stalled must not hold up
+ * the write-back of a light one.
  */
 class HeavyLightIsolationTest {
     @TempDir
@@ -37,68 +32,76 @@ class HeavyLightIsolationTest {
         cfg.flushperqueue = 64;
         cfg.clusterLimit = MIB;
         cfg.windowSize = MIB;
-        cfg.ioWorkers = 4;
         return cfg;
     }
 
+    /**
+     * The heavy store hangs in the kernel: each of its write-backs holds a thread of
+     * the fallback engine's pool (two threads here) for as long as the store is
+     * stalled. Light write-back must still go through: buf_daemon_hw may hold only
+     * half of the pool.
+     */
     @Test
     void aStalledHeavyStoreDoesNotHoldUpLightWriteBack() throws Exception {
-        CacheFixture.Cfg cfg = bufinit2MiB();
-        ExecutorService io = Executors.newFixedThreadPool(cfg.ioWorkers);
-        DefaultEventLoopGroup loops = new DefaultEventLoopGroup(1);
-        BufCacheService service = new BufCacheService(cfg.build(), 1, io, new SimpleMeterRegistry());
-        CacheFixture fx = new CacheFixture(dir, service.cache());
+        CacheFixture fx = new CacheFixture(dir, bufinit2MiB(), 1);
         BufCache cache = fx.cache;
         BufSpace space = cache.space;
+        assertThat(space.maxHeavyWritebacks).as("half of a pool of two").isEqualTo(1);
+        BufDaemon light = new BufDaemon(cache, false, n -> { });
+        BufDaemon heavyDaemon = new BufDaemon(cache, true, n -> { });
         CountDownLatch storeBack = new CountDownLatch(1);
         try {
             CachedFile heavy = fx.file("nfs", 2 * MIB, true);
-            CachedFile light = fx.file("ssd", 2 * MIB, false);
+            CachedFile ssd = fx.file("ssd", 2 * MIB, false);
             AtomicInteger heavyWrites = new AtomicInteger();
-            CachedFile.WriteBack real = heavy.writeBack;
-            heavy.writeBack = (file, w, off, len) -> {
+            heavy.writeBack = (file, io, off, len, done) -> io.offload(() -> {
                 heavyWrites.incrementAndGet();
                 try {
-                    storeBack.await(); // the store hangs
+                    storeBack.await(); // the store hangs: the call sits in the kernel, on a pool thread
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                real.write(file, w, off, len);
-            };
-            service.start(loops);
+                return 0;
+            }, done);
+            light.start();
+            heavyDaemon.start();
 
             // Scattered writes to the slow store: one cluster per buffer.
             for (long blk = 0; blk < 16; blk += 2) {
                 fx.dirty(heavy, blk);
             }
             assertThat(space.dirtybufcounthw.get()).isEqualTo(8);
+            space.bd_wakeup_all();
             CacheFixture.await("buf_daemon_hw to start writing", () -> heavyWrites.get() >= 1);
 
             // Then the fast store is written to past its limit.
             for (long blk = 0; blk < 8; blk++) {
-                fx.dirty(light, blk);
+                fx.dirty(ssd, blk);
             }
+            space.bd_wakeup_all();
 
             CacheFixture.await(() -> "light write-back while the heavy store is stalled: light dirty buffers "
                     + (space.dirtybufcount.get() - space.dirtybufcounthw.get()) + ", light running "
                     + space.running(false) + " bytes, heavy running " + space.running(true)
                     + " bytes in " + heavyWrites.get() + " write-backs stuck in the store",
-                    () -> space.dirtybufcount.get() - space.dirtybufcounthw.get() == 0);
+                    () -> space.dirtybufcount.get() - space.dirtybufcounthw.get() == 0 && space.running(false) == 0);
             assertThat(space.dirtybufspace.get()).isEqualTo(space.dirtybufspacehw.get());
             assertThat(storeBack.getCount()).as("the heavy store is still stalled").isEqualTo(1);
             assertThat(space.running(true)).as("heavy write-back still stuck in the store").isPositive();
+            assertThat(space.runningbufcounthw.get()).as("no more heavy write-backs than its share").isEqualTo(1);
 
+            // Once the store is back, buf_daemon_hw drains its class down to its low mark.
+            int stuck = heavyWrites.get();
             storeBack.countDown();
-            CacheFixture.await("heavy write-back once the store is back",
-                    () -> space.dirtybufcounthw.get() == 0 && space.running(true) == 0);
-            assertThat(space.dirtybufspace.get()).isZero();
+            space.bd_wakeup_all();
+            CacheFixture.await("heavy write-back once the store is back", () -> heavyWrites.get() > stuck
+                    && space.running(true) == 0 && space.dirtybufspacehw.get() <= space.lodirtybufspace / 2);
             CacheFixture.await("running write-back to finish", () -> space.runningbufspace.get() == 0);
         } finally {
             storeBack.countDown();
-            service.close();
+            light.stop();
+            heavyDaemon.stop();
             fx.close();
-            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            io.shutdownNow();
         }
     }
 }

@@ -30,10 +30,15 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * it sends SIGTERM and asserts the graceful exit code 0.
  *
  * <p>The jar is {@code -Dbufcached.jar=PATH} if set, else {@code target/bufcached.jar}
- * under the daemon module ({@code basedir}, which failsafe sets).
+ * under the daemon module ({@code basedir}, which failsafe sets). The I/O engine is
+ * {@code -Dbufcached.test.engine=NAME} if set (the build runs the integration tests
+ * once per engine), else the daemon's default, unless a test asks for one.
+ *
+ * <p>The one harness of every test that runs the daemon as a process: the interop
+ * suite, the durability, liveness and stress tests.
  */
-final class DaemonProcess implements AutoCloseable {
-    static final long MiB = 1L << 20;
+public final class DaemonProcess implements AutoCloseable {
+    public static final long MiB = 1L << 20;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
     /** The daemon drains requests for up to 30 s before closing connections; allow for that. */
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(45);
@@ -41,7 +46,7 @@ final class DaemonProcess implements AutoCloseable {
     private static final List<DaemonProcess> STARTED = new CopyOnWriteArrayList<>();
 
     /** One export: its backing file is {@code DIR/exports/NAME.img}. */
-    record ExportSpec(String name, long size, boolean readonly, String description) {
+    public record ExportSpec(String name, long size, boolean readonly, String description) {
     }
 
     private final Process process;
@@ -49,40 +54,72 @@ final class DaemonProcess implements AutoCloseable {
     private final Path log;
     private final Path socket;
     private final int tcpPort;
-    private final int metricsPort;
     private final Map<String, ExportSpec> exports;
     private final Map<String, Path> files;
     private volatile String finalLog;
     private boolean closed;
 
-    private DaemonProcess(Process process, Path dir, Path log, Path socket, int tcpPort, int metricsPort,
+    private DaemonProcess(Process process, Path dir, Path log, Path socket, int tcpPort,
                           Map<String, ExportSpec> exports, Map<String, Path> files) {
         this.process = process;
         this.dir = dir;
         this.log = log;
         this.socket = socket;
         this.tcpPort = tcpPort;
-        this.metricsPort = metricsPort;
         this.exports = exports;
         this.files = files;
     }
 
-    static Builder builder(Path dir) {
+    public static Builder builder(Path dir) {
         return new Builder(dir);
     }
 
-    static final class Builder {
+    public static final class Builder {
         private final Path dir;
         private final Map<String, ExportSpec> exports = new LinkedHashMap<>();
+        private final List<String> wrapper = new ArrayList<>();
+        private final List<String> jvmOptions = new ArrayList<>();
         private boolean tcp;
         private boolean noArguments;
-        private int metricsPort = -1;
+        private String yaml = "";
+        private int metricsPort;
+        private String engine = System.getProperty("bufcached.test.engine", "");
 
         private Builder(Path dir) {
             this.dir = dir;
         }
 
-        Builder export(String name, long size) {
+        /** YAML appended to the generated configuration file (a cache or limits section, more exports). */
+        public Builder yaml(String text) {
+            this.yaml = text;
+            return this;
+        }
+
+        /** Runs the JVM under a wrapper command, e.g. strace. */
+        public Builder wrapper(String... command) {
+            wrapper.addAll(List.of(command));
+            return this;
+        }
+
+        /** JVM options before -jar (heap, ActiveProcessorCount...). */
+        public Builder jvm(String... options) {
+            jvmOptions.addAll(List.of(options));
+            return this;
+        }
+
+        /** Serves the metrics endpoint on 127.0.0.1:{@code port} (off otherwise). */
+        public Builder metrics(int port) {
+            this.metricsPort = port;
+            return this;
+        }
+
+        /** The I/O engine ({@code io_uring}, {@code epoll}...), whatever the build asks for. */
+        public Builder engine(String name) {
+            this.engine = name;
+            return this;
+        }
+
+        public Builder export(String name, long size) {
             return export(name, size, false, null);
         }
 
@@ -91,20 +128,14 @@ final class DaemonProcess implements AutoCloseable {
          * (the command line cannot describe exports), otherwise all of them go on
          * the command line as {@code --export}.
          */
-        Builder export(String name, long size, boolean readonly, String description) {
+        public Builder export(String name, long size, boolean readonly, String description) {
             exports.put(name, new ExportSpec(name, size, readonly, description));
             return this;
         }
 
         /** Also listen on 127.0.0.1 with a free ephemeral port. */
-        Builder tcp() {
+        public Builder tcp() {
             this.tcp = true;
-            return this;
-        }
-
-        /** Serve /metrics on 127.0.0.1 with a free ephemeral port (off otherwise). */
-        Builder metrics() throws IOException {
-            this.metricsPort = freePort();
             return this;
         }
 
@@ -112,14 +143,17 @@ final class DaemonProcess implements AutoCloseable {
          * Run with no arguments at all in {@code dir}: the embedded default
          * (export demo = var/demo.img on 127.0.0.1:10809 and var/bufcached.sock).
          */
-        Builder noArguments() {
+        public Builder noArguments() {
             this.noArguments = true;
             return this;
         }
 
-        DaemonProcess start() throws IOException {
+        public DaemonProcess start() throws IOException {
             Files.createDirectories(dir);
-            List<String> cmd = new ArrayList<>(List.of(javaExecutable(), "-jar", jar().toString()));
+            List<String> cmd = new ArrayList<>(wrapper);
+            cmd.add(javaExecutable());
+            cmd.addAll(jvmOptions);
+            cmd.addAll(List.of("-jar", jar().toString()));
             Map<String, Path> files = new LinkedHashMap<>();
             Path socket;
             int port = -1;
@@ -143,6 +177,9 @@ final class DaemonProcess implements AutoCloseable {
                 Path config = dir.resolve("bufcached-it.yaml");
                 Files.writeString(config, yaml(files), StandardCharsets.UTF_8);
                 cmd.addAll(List.of("--config", config.toString(), "--unix", socket.toString()));
+                if (!engine.isEmpty()) {
+                    cmd.addAll(List.of("--io-engine", engine));
+                }
                 if (tcp) {
                     port = freePort();
                     cmd.addAll(List.of("--tcp", "127.0.0.1:" + port));
@@ -165,7 +202,7 @@ final class DaemonProcess implements AutoCloseable {
             List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
                     .forEach(pb.environment()::remove);
             Process p = pb.start();
-            DaemonProcess d = new DaemonProcess(p, dir, log, socket, port, metricsPort, Map.copyOf(exports), files);
+            DaemonProcess d = new DaemonProcess(p, dir, log, socket, port, Map.copyOf(exports), files);
             STARTED.add(d);
             try {
                 d.awaitReady(String.join(" ", cmd), noArguments || tcp);
@@ -183,12 +220,12 @@ final class DaemonProcess implements AutoCloseable {
         }
 
         /**
-         * A configuration file: metrics off unless asked for (so that no test binds the
-         * default metrics port), and the exports when some of them carry a description.
+         * A configuration file: metrics off (so that no test binds the metrics port),
+         * and the exports when some of them carry a description.
          */
         private String yaml(Map<String, Path> files) {
-            StringBuilder y = new StringBuilder(metricsPort < 0 ? "metrics:\n  enabled: false\n"
-                    : "metrics:\n  listen: 127.0.0.1:" + metricsPort + "\n");
+            StringBuilder y = new StringBuilder(metricsPort == 0 ? "metrics:\n  enabled: false\n"
+                    : "metrics:\n  enabled: true\n  listen: 127.0.0.1:" + metricsPort + "\n");
             if (described()) {
                 y.append("exports:\n");
                 for (ExportSpec e : exports.values()) {
@@ -201,7 +238,7 @@ final class DaemonProcess implements AutoCloseable {
                     }
                 }
             }
-            return y.toString();
+            return y.append(yaml).toString();
         }
 
         private static String quote(String s) {
@@ -210,7 +247,7 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** The java of the running test. */
-    static String javaExecutable() {
+    public static String javaExecutable() {
         Path fromHome = Path.of(System.getProperty("java.home"), "bin", "java");
         if (Files.isExecutable(fromHome)) {
             return fromHome.toString();
@@ -224,7 +261,7 @@ final class DaemonProcess implements AutoCloseable {
      * A private copy of the jar, taken once per test JVM, so that a rebuild of
      * target/ while the suite runs cannot swap it under a daemon being started.
      */
-    static synchronized Path jar() {
+    public static synchronized Path jar() {
         if (jarCopy != null) {
             return jarCopy;
         }
@@ -247,7 +284,7 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** A TCP port on 127.0.0.1 that was free a moment ago. */
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             s.setReuseAddress(true);
             return s.getLocalPort();
@@ -255,7 +292,7 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** Whether something can bind 127.0.0.1:{@code port} right now. */
-    static boolean portFree(int port) {
+    public static boolean portFree(int port) {
         try (ServerSocket s = new ServerSocket()) {
             s.setReuseAddress(true);
             s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
@@ -308,65 +345,51 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
-    Path socket() {
+    public Path socket() {
         return socket;
     }
 
-    int tcpPort() {
+    public int tcpPort() {
         if (tcpPort < 0) {
             throw new IllegalStateException("daemon started without TCP");
         }
         return tcpPort;
     }
 
-    /** The text of {@code /metrics}; the daemon must have been started with {@link Builder#metrics()}. */
-    String scrape() throws IOException, InterruptedException {
-        if (metricsPort < 0) {
-            throw new IllegalStateException("daemon started without metrics");
-        }
-        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
-                        .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) {
-            throw new AssertionError("/metrics answered " + r.statusCode());
-        }
-        return r.body();
-    }
-
     /** {@code nbd+unix:///NAME?socket=PATH}. */
-    String uri(String export) {
+    public String uri(String export) {
         return "nbd+unix:///" + export + "?socket=" + socket;
     }
 
     /** {@code nbd://127.0.0.1:PORT/NAME}. */
-    String tcpUri(String export) {
+    public String tcpUri(String export) {
         return "nbd://127.0.0.1:" + tcpPort() + "/" + export;
     }
 
     /** The backing file of an export. */
-    Path file(String export) {
+    public Path file(String export) {
         return Optional.ofNullable(files.get(export))
                 .orElseThrow(() -> new IllegalArgumentException("no export " + export));
     }
 
-    ExportSpec export(String name) {
+    public ExportSpec export(String name) {
         return exports.get(name);
     }
 
-    Path dir() {
+    public Path dir() {
         return dir;
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
     /** The daemon's output so far. */
-    String log() {
+    public String log() {
         if (finalLog != null) {
             return finalLog;
         }
@@ -375,6 +398,89 @@ final class DaemonProcess implements AutoCloseable {
         } catch (IOException e) {
             return "<cannot read " + log + ": " + e + ">";
         }
+    }
+
+    /** A connection in transmission on {@code export}, over the Unix socket. */
+    public org.bufcached.daemon.testing.RawClient open(String export, boolean structured) throws IOException {
+        org.bufcached.daemon.testing.RawClient c = org.bufcached.daemon.testing.RawClient
+                .connect(UnixDomainSocketAddress.of(socket)).handshake();
+        if (structured) {
+            c.structuredReplies();
+        }
+        return c.enter(export);
+    }
+
+    /** The java process itself: the direct child, or the wrapper's descendant running java. */
+    public ProcessHandle javaProcess() {
+        return process.toHandle().descendants()
+                .filter(h -> h.info().command().map(c -> c.endsWith("/java") || c.equals("java")).orElse(false))
+                .findFirst().orElse(process.toHandle());
+    }
+
+    /** SIGKILL to the whole tree (a crash), and waits for it to be gone. */
+    public void kill() {
+        closed = true;
+        Tool.killTree(process.toHandle());
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        finalLog = log();
+    }
+
+    /**
+     * SIGTERM to the java process; waits up to {@code timeout} for the whole tree
+     * and returns the exit code, or -1 (after killing it) when it did not stop.
+     */
+    public int terminate(Duration timeout) {
+        closed = true;
+        javaProcess().destroy();
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                Tool.killTree(process.toHandle());
+                finalLog = log();
+                return -1;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        finalLog = log();
+        return process.exitValue();
+    }
+
+    /** A thread dump of the daemon's JVM (jcmd), for failure messages. */
+    public String threadDump() {
+        try {
+            Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(javaProcess().pid()), "Thread.print")
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(20, TimeUnit.SECONDS);
+            return out;
+        } catch (IOException | InterruptedException e) {
+            return "<no thread dump: " + e + ">";
+        }
+    }
+
+    /** The metrics endpoint's text, when started with {@link Builder#metrics}. */
+    public String scrape(int port) throws IOException, InterruptedException {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics"))
+                        .timeout(Duration.ofSeconds(10)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return r.body();
+    }
+
+    /** The value of the first sample of {@code name} (with any labels), or -1. */
+    public static double sample(String metrics, String name) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
+            }
+        }
+        return -1;
     }
 
     /**
@@ -428,7 +534,7 @@ final class DaemonProcess implements AutoCloseable {
      * directory holding them is gone by the time anyone looks), and kills any
      * daemon a test left running.
      */
-    static final class LogOnFailure implements TestWatcher {
+    public static final class LogOnFailure implements TestWatcher {
         @Override
         public void testFailed(ExtensionContext context, Throwable cause) {
             for (DaemonProcess d : STARTED) {

@@ -42,12 +42,14 @@ class MonitoringIT {
     @TempDir
     static Path dir;
     private static DaemonProcess daemon;
+    private static int metricsPort;
     private static String scrape;
 
     @BeforeAll
     static void startAndLoad() throws Exception {
+        metricsPort = DaemonProcess.freePort();
         daemon = DaemonProcess.builder(dir).export("disk", 64 * DaemonProcess.MiB)
-                .export("ro", DaemonProcess.MiB, true, null).metrics().start();
+                .export("ro", DaemonProcess.MiB, true, null).metrics(metricsPort).start();
         Path src = TestData.sparseFile(dir.resolve("src.img"), 64 * DaemonProcess.MiB, 7,
                 new long[] {0, 16 * DaemonProcess.MiB}, new int[] {4 << 20, 1 << 20});
         Tool.require("nbdcopy", "libnbd-bin");
@@ -57,7 +59,7 @@ class MonitoringIT {
         try (RawClient ro = RawClient.connect(UnixDomainSocketAddress.of(daemon.socket())).handshake().enter("ro")) {
             ro.write(0, new byte[512]).assertError(EPERM);
         }
-        scrape = daemon.scrape();
+        scrape = daemon.scrape(metricsPort);
     }
 
     @AfterAll

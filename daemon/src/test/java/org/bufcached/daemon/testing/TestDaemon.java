@@ -24,6 +24,8 @@ import org.bufcached.config.Cidr;
 import org.bufcached.config.ConfigLoader;
 import org.bufcached.config.ExportConfig;
 import org.bufcached.config.FlushClass;
+import org.bufcached.config.IoConfig;
+import org.bufcached.config.IoEngineName;
 import org.bufcached.config.LimitsConfig;
 import org.bufcached.config.ListenConfig;
 import org.bufcached.config.ListenUnix;
@@ -113,11 +115,25 @@ public final class TestDaemon implements AutoCloseable {
             ListenConfig listen = new ListenConfig(List.of(),
                     List.of(new ListenUnix(socket, OptionalInt.empty(), Optional.empty(), Optional.empty())));
             BufcachedConfig config = new BufcachedConfig(listen, new ArrayList<>(exports.values()), base.cache(),
-                    limits, new MetricsConfig(false, base.metrics().listen()), base.logging(), Optional.empty());
+                    engine(base.io()), limits, new MetricsConfig(false, base.metrics().listen()), base.logging(),
+                    Optional.empty());
             Daemon daemon = new Daemon(config);
             daemon.start();
             return new TestDaemon(daemon, socket, files);
         }
+    }
+
+    /**
+     * The I/O engine the tests run on: system property {@code bufcached.test.engine}
+     * (the build runs the suite once per engine), else the default.
+     */
+    public static IoConfig engine(IoConfig base) {
+        String engine = System.getProperty("bufcached.test.engine", "");
+        if (engine.isEmpty()) {
+            return base;
+        }
+        return new IoConfig(IoEngineName.valueOf(engine.toUpperCase(java.util.Locale.ROOT)), base.eventLoops(),
+                base.workers());
     }
 
     /** Deterministic test data: byte i is a function of (seed, i). */

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The seed is random unless {@code -Dcachee2e.seed=N}; it is in every failure message.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
-class CacheModelTest {
+class CacheModelIT {
     private static final int KiB = 1024;
     private static final int MiB = 1024 * KiB;
     private static final int SIZE = 8 * MiB;
@@ -110,7 +110,6 @@ class CacheModelTest {
                 hidirtybufspace: 256KiB
                 flushperqueue: 2
                 cluster-limit: 128KiB
-                io-workers: 4
                 """, 64 * KiB, 2, new long[] {4 * KiB, 16 * KiB, 256 * KiB}, Duration.ofSeconds(20));
     }
 
@@ -134,14 +133,13 @@ class CacheModelTest {
                 hidirtybufspace: 192KiB
                 flushperqueue: 2
                 cluster-limit: 256KiB
-                io-workers: 4
                 """, 160 * KiB, 6, new long[] {4 * KiB, 64 * KiB, MiB}, Duration.ofSeconds(20));
     }
 
     private void runModel(String cacheYaml, int maxLength, int depth, long[] boundaries, Duration duration)
             throws Exception {
         long seed = seed();
-        System.out.println("CacheModelTest seed " + seed + " (rerun with -Dcachee2e.seed=" + seed + ")");
+        System.out.println("CacheModelIT seed " + seed + " (rerun with -Dcachee2e.seed=" + seed + ")");
         byte[] initial = new byte[SIZE];
         new Random(seed).nextBytes(initial);
         Daemon daemon = start(cacheYaml, initial.clone());
@@ -162,7 +160,7 @@ class CacheModelTest {
             MeterRegistry r = daemon.meterRegistry();
             double unmapped = counter(r, "bufcached.cache.windows.unmapped");
             double flushed = counter(r, "bufcached.cache.flushed.buffers");
-            System.out.println("CacheModelTest seed " + seed + ": " + driver.stats + "; windows unmapped " + unmapped
+            System.out.println("CacheModelIT seed " + seed + ": " + driver.stats + "; windows unmapped " + unmapped
                     + ", buffers flushed " + flushed + ", getnewbuf calls "
                     + counter(r, "bufcached.cache.buffer.allocations"));
             assertThat(driver.stats.reads.sum()).as("reads checked (seed %d)", seed).isGreaterThan(1000);

@@ -1,0 +1,68 @@
+package org.bufcached.daemon.cache;
+
+import org.bufcached.daemon.io.FileIo;
+import org.bufcached.daemon.io.IoCompletion;
+import org.bufcached.daemon.store.PosixException;
+
+/**
+ * One operation of the cache on one file, run as a continuation on its event
+ * loop: the seed's sleeps become parks. {@link #run} takes the next step (at the
+ * start, and whenever what it parked on lets it go); {@link #complete} takes the
+ * result of its file I/O. Whatever either throws fails the operation, so every
+ * path answers its request.
+ *
+ * <p>Confined to its loop between steps: parks wake it through {@link #resume},
+ * which hops back onto the loop from whichever thread released what it waited for.
+ */
+abstract class CacheOp implements Runnable, IoCompletion {
+    BufCache cache;
+    CachedFile file;
+    FileIo io;
+    CacheCallback callback;
+    /** Re-runs the operation on its loop; handed to whatever it parks on. Made once per pooled object. */
+    final Runnable resume = () -> io.loop().execute(this);
+
+    void init(BufCache cache, CachedFile file, FileIo io, CacheCallback callback) {
+        this.cache = cache;
+        this.file = file;
+        this.io = io;
+        this.callback = callback;
+    }
+
+    @Override
+    public final void run() {
+        try {
+            step();
+        } catch (Throwable t) {
+            abort(t);
+        }
+    }
+
+    @Override
+    public final void complete(long result) {
+        try {
+            completed(result);
+        } catch (Throwable t) {
+            abort(t);
+        }
+    }
+
+    /** The next step: runs until it parks, submits I/O, or finishes. */
+    abstract void step() throws Exception;
+
+    /** The result of the file I/O the last step submitted. */
+    abstract void completed(long result) throws Exception;
+
+    /** Lets go of everything held, then fails the operation with {@code cause}. */
+    abstract void abort(Throwable cause);
+
+    /** Marks the wait for the stuck-request report. */
+    final void waiting(String what) {
+        callback.waiting(what);
+    }
+
+    static PosixException failure(String call, long result, CachedFile file, long offset, long length) {
+        return new PosixException(call, (int) -result, "export " + file.name() + ", offset=" + offset
+                + ", length=" + length);
+    }
+}

@@ -1,0 +1,309 @@
+package org.bufcached.daemon.cache;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.Recycler;
+import java.util.ArrayList;
+import org.bufcached.daemon.io.FileIo;
+import org.bufcached.daemon.store.Errno;
+import org.bufcached.daemon.store.PosixException;
+import org.bufcached.daemon.store.Syscalls;
+
+/**
+ * A write of a range: getblk, one pwrite of the payload for each run of blocks it
+ * could lock, bdwrite; with {@code sync} (the seed's IO_SYNC, NBD's FUA) a sync of
+ * the file before the answer; then bd_wait, so a writer past the dirty mid-point
+ * is answered once the flushers caught up. The payload goes to the file with one
+ * write from its own buffer (no copy into the mapping): the kernel reads only
+ * partial pages, a page under write-back costs the loop nothing, and a full disk
+ * is an error rather than SIGBUS.
+ *
+ * <p>Buffers are locked in block order and never waited for while others are
+ * held, so two writes cannot deadlock and a write larger than the cache proceeds
+ * in parts. They stay locked until their write completes: a read or a TRIM of the
+ * same block waits, and the recovery of an I/O error never rewrites a page under
+ * a client's write.
+ */
+final class WriteOp extends CacheOp implements Durability.SyncWaiter {
+    private static final Recycler<WriteOp> RECYCLER = new Recycler<>() {
+        @Override
+        protected WriteOp newObject(Handle<WriteOp> handle) {
+            return new WriteOp(handle);
+        }
+    };
+
+    private static final int WRITING = 0;
+    private static final int SYNCING = 1;
+    private static final int THROTTLED = 2;
+    /** Proving that a page in doubt after an I/O error, which this write covers in part, is still in memory. */
+    private static final int CHECKING = 3;
+
+    private final Recycler.Handle<WriteOp> handle;
+    private final ArrayList<Buf> batch = new ArrayList<>(8);
+    /** The durability of the write's pages is settled on the loop, after the sync answered. */
+    private final Runnable afterSync = this::afterSync;
+    private final Runnable afterThrottle = this::finishOk;
+    private long start;
+    private long pos;
+    private long end;
+    private ByteBuf data;
+    private boolean sync;
+    private int phase;
+    /** The run being written: {@link #runLength} bytes from {@link #pos}, {@link #runDone} of them so far. */
+    private int runLength;
+    private int runDone;
+    private long generation;
+    private Throwable syncFailure;
+    /** The page being checked in phase CHECKING, and the scratch it is read into. */
+    private long checkPage = -1;
+    private ByteBuf scratch;
+
+    private WriteOp(Recycler.Handle<WriteOp> handle) {
+        this.handle = handle;
+    }
+
+    /** Writes {@code data} (owned by the operation from now on, a direct buffer) at {@code offset}. */
+    static void start(BufCache cache, CachedFile file, FileIo io, long offset, ByteBuf data, boolean sync,
+                      CacheCallback callback) {
+        WriteOp op = RECYCLER.get();
+        op.init(cache, file, io, callback);
+        op.start = offset;
+        op.pos = offset;
+        op.end = offset + data.readableBytes();
+        op.data = data;
+        op.sync = sync;
+        op.phase = WRITING;
+        op.run();
+    }
+
+    @Override
+    void step() throws Exception {
+        switch (phase) {
+            case WRITING:
+                write();
+                return;
+            case SYNCING:
+                afterSync();
+                return;
+            default:
+                finishOk();
+        }
+    }
+
+    private void write() throws Exception {
+        long bsize = cache.space.bufferSize;
+        if (pos < end) {
+            if (file.closed()) {
+                throw CacheClosedException.INSTANCE;
+            }
+            if (end > file.fileEnd()) {
+                throw new PosixException("pwrite", Errno.EIO, "export " + file.name() + ": the backing file "
+                        + file.backing().path() + " ends at " + file.fileEnd() + " (it was cut short while exported)");
+            }
+            Buf bp = cache.getblk(file, pos / bsize, resume);
+            if (bp == null) {
+                waiting("a buffer of " + file.name() + " at block " + pos / bsize);
+                return; // parked: resumes here
+            }
+            following(bp);
+            Buf last = batch.get(batch.size() - 1);
+            runLength = (int) (Math.min(end, last.loffset + last.size) - pos);
+            runDone = 0;
+            generation = file.durability.generation();
+            if (checkEdges()) {
+                return;
+            }
+            submitWrite();
+            return;
+        }
+        data.release();
+        data = null;
+        if (sync) {
+            phase = SYNCING;
+            waiting("fdatasync of " + file.name());
+            file.durability.sync(this, io);
+            return;
+        }
+        throttle();
+    }
+
+    /**
+     * After an I/O error a page may be in doubt: written, failed to reach the disk,
+     * and kept only in the page cache until recovery writes it again. A write that
+     * covers such a page in part would have the kernel read it back from the disk if
+     * it was evicted meanwhile, and the recovery would then rewrite stale data as if
+     * it were the client's. So the edge pages in doubt are first proven resident (a
+     * read that may not wait for the disk); those that are not are lost. Returns
+     * true when a check was submitted.
+     */
+    private boolean checkEdges() {
+        Durability d = file.durability;
+        if (d.state() == Durability.State.CLEAN) {
+            return false;
+        }
+        int shift = d.pageShift();
+        long pageSize = 1L << shift;
+        long runEnd = pos + runLength;
+        long firstEdge = (pos & (pageSize - 1)) != 0 ? pos >>> shift : -1;
+        long lastEdge = (runEnd & (pageSize - 1)) != 0 ? (runEnd - 1) >>> shift : -1;
+        long page = -1;
+        if (firstEdge > checkPage && d.suspect(firstEdge << shift, 1)) {
+            page = firstEdge;
+        } else if (lastEdge > checkPage && lastEdge != firstEdge && d.suspect(lastEdge << shift, 1)) {
+            page = lastEdge;
+        }
+        if (page < 0) {
+            checkPage = -1;
+            return false;
+        }
+        phase = CHECKING;
+        checkPage = page;
+        if (scratch == null) {
+            scratch = ByteBufAllocator.DEFAULT.directBuffer((int) pageSize);
+        }
+        waiting("a check of a page in doubt of " + file.name());
+        long length = Math.min(pageSize, file.size() - (page << shift));
+        io.read(file.fd, scratch.memoryAddress(), (int) length, page << shift, Syscalls.RWF_NOWAIT, this);
+        return true;
+    }
+
+    private void checked(long result) {
+        Durability d = file.durability;
+        long pageSize = 1L << d.pageShift();
+        long length = Math.min(pageSize, file.size() - (checkPage << d.pageShift()));
+        if (result < length) {
+            d.lost(checkPage, checkPage + 1, result < 0 ? "not in memory (" + Errno.name((int) -result) + ")"
+                    : "not in memory");
+        }
+        phase = WRITING;
+        if (!checkEdges()) {
+            submitWrite();
+        }
+    }
+
+    private void submitWrite() {
+        waiting("a write to " + file.name() + " at " + (pos + runDone));
+        int index = data.readerIndex() + (int) (pos - start) + runDone;
+        io.write(file.fd, data.memoryAddress() + index, runLength - runDone, pos + runDone, this);
+    }
+
+    /**
+     * The locked buffer {@code first} and the following blocks of the write that
+     * can be locked without waiting: one write covers them all.
+     */
+    private void following(Buf first) throws PosixException {
+        long bsize = cache.space.bufferSize;
+        batch.add(first);
+        for (long at = first.loffset + first.size; at < end; at += bsize) {
+            Buf bp = cache.getblk(file, at / bsize, null);
+            if (bp == null) {
+                break;
+            }
+            batch.add(bp);
+        }
+    }
+
+    @Override
+    void completed(long result) throws Exception {
+        if (phase == CHECKING) {
+            checked(result);
+            return;
+        }
+        if (result < 0) {
+            // What reached the file is unknown: the buffers forget what they knew.
+            PosixException e = failure("pwrite", result, file, pos + runDone, runLength - runDone);
+            invalidateBatch();
+            throw e;
+        }
+        runDone += (int) result;
+        if (result == 0 || runDone < runLength) {
+            if (result == 0) {
+                invalidateBatch();
+                throw new PosixException("pwrite", Errno.EIO, "export " + file.name() + ": wrote nothing at "
+                        + (pos + runDone));
+            }
+            submitWrite();
+            return;
+        }
+        for (Buf bp : batch) {
+            long at = Math.max(pos, bp.loffset);
+            long mask = cache.pages(at - bp.loffset, Math.min(end, bp.loffset + bp.size) - at);
+            cache.validate(bp, mask);
+            cache.bdwrite(bp, mask);
+        }
+        batch.clear();
+        file.durability.redefined(pos, runLength);
+        file.durability.rewroteEdges(pos, runLength);
+        file.durability.written(pos, runLength, generation);
+        pos += runLength;
+        write();
+    }
+
+    private void invalidateBatch() {
+        for (Buf bp : batch) {
+            cache.binvalidate(bp);
+        }
+        batch.clear();
+    }
+
+    /** On whichever loop finished the sync. */
+    @Override
+    public void synced(Throwable failure) {
+        syncFailure = failure;
+        io.loop().execute(afterSync);
+    }
+
+    private void afterSync() {
+        if (syncFailure != null) {
+            Throwable f = syncFailure;
+            syncFailure = null;
+            abort(f);
+            return;
+        }
+        throttle();
+    }
+
+    /** bd_wait: a writer past the dirty mid-point gets its answer once the flushers retired its share. */
+    private void throttle() {
+        phase = THROTTLED;
+        long excess = cache.space.bd_heatup();
+        if (excess > 0) {
+            waiting("write-back to catch up (dirty data above the high mark)");
+        }
+        cache.space.bd_wait(excess, afterThrottle);
+    }
+
+    private void finishOk() {
+        CacheCallback cb = callback;
+        recycle();
+        cb.done(null);
+    }
+
+    @Override
+    void abort(Throwable cause) {
+        if (!batch.isEmpty()) {
+            invalidateBatch();
+        }
+        if (data != null) {
+            data.release();
+            data = null;
+        }
+        CacheCallback cb = callback;
+        recycle();
+        cb.failed(cause);
+    }
+
+    private void recycle() {
+        if (scratch != null) {
+            scratch.release();
+            scratch = null;
+        }
+        checkPage = -1;
+        cache = null;
+        file = null;
+        io = null;
+        callback = null;
+        syncFailure = null;
+        handle.recycle(this);
+    }
+}
