@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bufcached.client.Extent;
 
 /**
@@ -24,6 +25,9 @@ final class Copier {
     private final Endpoint src;
     private final Endpoint dst;
     private final int depth;
+    /** Bytes copied as data, and bytes made zero (holes, zero ranges, data that read as zeroes). */
+    private final AtomicLong dataBytes = new AtomicLong();
+    private final AtomicLong zeroBytes = new AtomicLong();
 
     Copier(Endpoint src, Endpoint dst, int depth) {
         this.src = src;
@@ -48,17 +52,29 @@ final class Copier {
             List<Piece> pieces = pieces(extents, max);
             return Pipeline.run(pieces.size(), depth, i -> {
                 Piece p = pieces.get(i);
-                CompletableFuture<Void> f = p.zero() ? dst.zero(p.offset(), p.length())
+                CompletableFuture<Void> f = p.zero() ? zero(p)
                         : src.read(p.offset(), p.length()).thenCompose(data -> isZero(data)
-                                ? release(data).thenCompose(v -> dst.zero(p.offset(), p.length()))
-                                : dst.write(p.offset(), data));
+                                ? release(data).thenCompose(v -> zero(p))
+                                : dst.write(p.offset(), data).thenRun(() -> dataBytes.addAndGet(p.length())));
                 return f.thenRun(() -> progress.add(p.length()));
             });
         }).thenCompose(v -> dst.flush());
     }
 
+    private CompletableFuture<Void> zero(Piece p) {
+        return dst.zero(p.offset(), p.length()).thenRun(() -> zeroBytes.addAndGet(p.length()));
+    }
+
+    long dataBytes() {
+        return dataBytes.get();
+    }
+
+    long zeroBytes() {
+        return zeroBytes.get();
+    }
+
     /** Compares SHA-256 digests of both sides piece by piece; fails naming the first range that differs. */
-    CompletableFuture<Void> verify() {
+    CompletableFuture<Void> verify(Progress progress) {
         int max = Math.min(src.maxRequest(), dst.maxRequest());
         List<Piece> pieces = pieces(List.of(new Extent(0, src.size(), 0)), max);
         return Pipeline.run(pieces.size(), depth, i -> {
@@ -69,6 +85,7 @@ final class Copier {
                             throw new IllegalStateException("verify failed: bytes " + p.offset() + "+" + p.length()
                                     + " differ between source and destination");
                         }
+                        progress.add(p.length());
                         return null;
                     });
         });

@@ -5,10 +5,12 @@ import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.bufcached.client.Errors;
 import org.bufcached.client.Extent;
 import org.bufcached.client.sys.Holes;
 
@@ -29,18 +31,31 @@ final class FileEndpoint implements Endpoint {
         this.size = size;
     }
 
+    /** Opens {@code path} to copy from; fails with what went wrong in words, naming the file. */
     static FileEndpoint source(Path path) throws IOException {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
-        return new FileEndpoint(path, ch, ch.size());
+        if (Files.isDirectory(path)) {
+            throw new IOException("cannot read source " + path + ": it is a directory");
+        }
+        try {
+            FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+            return new FileEndpoint(path, ch, ch.size());
+        } catch (IOException e) {
+            throw new IOException("cannot read source " + path + ": " + Errors.fileFailure(e), e);
+        }
     }
 
+    /** Creates or truncates {@code path} at {@code size}, sparse; fails naming the file and the reason. */
     static FileEndpoint destination(Path path, long size) throws IOException {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING);
-        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(path.toFile(), "rw")) {
-            f.setLength(size);
+        try {
+            FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING);
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(path.toFile(), "rw")) {
+                f.setLength(size);
+            }
+            return new FileEndpoint(path, ch, size);
+        } catch (IOException e) {
+            throw new IOException("cannot write destination " + path + ": " + Errors.fileFailure(e), e);
         }
-        return new FileEndpoint(path, ch, size);
     }
 
     @Override

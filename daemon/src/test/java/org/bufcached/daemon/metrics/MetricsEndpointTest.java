@@ -95,7 +95,7 @@ class MetricsEndpointTest {
         }
         assertThat(text.value("bufcached_build_info", "version", org.bufcached.protocol.BuildInfo.current().version(),
                 "commit", org.bufcached.protocol.BuildInfo.current().commit(),
-                "engine", daemon.server().transport().name())).isEqualTo(1);
+                "engine", daemon.engine().label())).isEqualTo(1);
         assertThat(text.value("bufcached_config_last_reload_successful")).isEqualTo(1);
         assertThat(text.value("bufcached_config_reloads_total", "result", "rejected")).isZero();
     }
