@@ -19,8 +19,15 @@ import org.bufcached.client.Extent;
  */
 final class Copier {
     /** A piece of work: a range and whether it is known to read as zeroes. */
-    record Piece(long offset, int length, boolean zero) {
+    record Piece(long offset, long length, boolean zero) {
     }
+
+    /**
+     * Zero ranges carry no payload, so they go in pieces far larger than a data
+     * request: one WRITE_ZEROES per GiB instead of one per 2 MiB (the spec lets a
+     * client exceed the maximum payload for commands without one).
+     */
+    static final long ZERO_PIECE = 1L << 30;
 
     private final Endpoint src;
     private final Endpoint dst;
@@ -35,12 +42,13 @@ final class Copier {
         this.depth = depth;
     }
 
-    /** The pieces of {@code [0, size)} cut at {@code max} bytes, zero where the map says so. */
+    /** The pieces of the extents: data cut at {@code max} bytes, zero ranges at {@link #ZERO_PIECE}. */
     static List<Piece> pieces(List<Extent> extents, int max) {
         List<Piece> pieces = new ArrayList<>();
         for (Extent e : extents) {
-            for (long at = e.offset(); at < e.end(); at += max) {
-                pieces.add(new Piece(at, (int) Math.min(max, e.end() - at), e.zero()));
+            long step = e.zero() ? ZERO_PIECE : max;
+            for (long at = e.offset(); at < e.end(); at += step) {
+                pieces.add(new Piece(at, Math.min(step, e.end() - at), e.zero()));
             }
         }
         return pieces;
@@ -53,7 +61,7 @@ final class Copier {
             return Pipeline.run(pieces.size(), depth, i -> {
                 Piece p = pieces.get(i);
                 CompletableFuture<Void> f = p.zero() ? zero(p)
-                        : src.read(p.offset(), p.length()).thenCompose(data -> isZero(data)
+                        : src.read(p.offset(), (int) p.length()).thenCompose(data -> isZero(data)
                                 ? release(data).thenCompose(v -> zero(p))
                                 : dst.write(p.offset(), data).thenRun(() -> dataBytes.addAndGet(p.length())));
                 return f.thenRun(() -> progress.add(p.length()));
@@ -79,8 +87,9 @@ final class Copier {
         List<Piece> pieces = pieces(List.of(new Extent(0, src.size(), 0)), max);
         return Pipeline.run(pieces.size(), depth, i -> {
             Piece p = pieces.get(i);
-            return src.read(p.offset(), p.length()).thenApply(Copier::digest)
-                    .thenCombine(dst.read(p.offset(), p.length()).thenApply(Copier::digest), (a, b) -> {
+            int length = (int) p.length(); // data pieces: at most max
+            return src.read(p.offset(), length).thenApply(Copier::digest)
+                    .thenCombine(dst.read(p.offset(), length).thenApply(Copier::digest), (a, b) -> {
                         if (!Arrays.equals(a, b)) {
                             throw new IllegalStateException("verify failed: bytes " + p.offset() + "+" + p.length()
                                     + " differ between source and destination");

@@ -4,7 +4,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,8 +28,13 @@ final class CopyCommand implements Callable<Integer> {
     String destination;
 
     @Option(names = {"--queue-depth", "--qd"}, paramLabel = "N", defaultValue = "16",
-            description = "requests in flight (default ${DEFAULT-VALUE})")
+            description = "requests in flight per connection (default ${DEFAULT-VALUE})")
     int depth;
+
+    @Option(names = "--connections", paramLabel = "N", defaultValue = "4",
+            description = "connections to an export that allows several (CAN_MULTI_CONN), as nbdcopy (default "
+                    + "${DEFAULT-VALUE})")
+    int connections;
 
     @Option(names = "--verify", description = "re-read both sides and compare SHA-256 checksums")
     boolean verify;
@@ -43,19 +47,19 @@ final class CopyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (depth < 1) {
-            throw new UsageException("--queue-depth must be at least 1");
+        if (depth < 1 || connections < 1) {
+            throw new UsageException("--queue-depth and --connections must be at least 1");
         }
         if (!NbdUri.isUri(source) && !NbdUri.isUri(destination)) {
             throw new UsageException("one of SRC and DST must be an NBD URI (" + NbdUri.FORMS + ")");
         }
         long start = System.nanoTime();
-        try (Endpoint src = open(source, -1); Endpoint dst = open(destination, src.size())) {
+        try (Endpoint src = open(source, -1, connections); Endpoint dst = open(destination, src.size(), connections)) {
             if (dst.size() < src.size()) {
                 throw new UsageException("destination (" + dst.size() + " bytes) is smaller than the source ("
                         + src.size() + " bytes)");
             }
-            Copier copier = new Copier(src, dst, depth);
+            Copier copier = new Copier(src, dst, depth * Math.max(src.connections(), dst.connections()));
             try (Progress progress = Progress.start("copy", src.size(), quiet)) {
                 copier.copy(progress).get();
             }
@@ -82,9 +86,9 @@ final class CopyCommand implements Callable<Integer> {
     }
 
     /** Opens {@code spec}; {@code size} >= 0 marks a destination (a file is created at that size). */
-    private static Endpoint open(String spec, long size) throws Exception {
+    private static Endpoint open(String spec, long size, int connections) throws Exception {
         if (NbdUri.isUri(spec)) {
-            return new ExportEndpoint(NbdClient.connect(parse(spec)).get());
+            return ExportEndpoint.open(parse(spec), connections);
         }
         return size < 0 ? FileEndpoint.source(Path.of(spec)) : FileEndpoint.destination(Path.of(spec), size);
     }
