@@ -1,38 +1,46 @@
 #!/usr/bin/env bash
-# fio matrix: bufcached (default cache configuration) against `nbdkit file`, both
-# serving the same 1 GiB file over Unix sockets, with fio's nbd engine.
+# fio matrix: bufcached (default configuration, started as the README starts it:
+# bin/bufcached) against `nbdkit file` serving the same 1 GiB file, and `nbdkit
+# null` (no storage at all: the protocol ceiling of this machine), all over Unix
+# sockets with fio's nbd engine.
 #
 #   bench/fio-matrix.sh [ROUNDS]        (default 3 rounds)
 #
-# Builds nothing: needs daemon/target/bufcached.jar (or BUFCACHED_JAR=PATH), fio
-# with ioengine=nbd, nbdkit, and /usr/bin/python3 with python3-libnbd.
-# Environment: RUNTIME (s per case, default 10), RAMP (warm-up s, default 2),
-# FLUSH_SECONDS (default 30), BENCH_DIR (parent of the temporary directory).
+# Builds nothing: needs daemon/target/bufcached.jar (mvn -B package), fio with
+# ioengine=nbd, nbdkit, and /usr/bin/python3 with python3-libnbd.
+# Environment: ENGINE (bufcached's --io-engine, default auto), RUNTIME (s per case,
+# default 10), RAMP (warm-up s, default 2), FLUSH_SECONDS (default 30),
+# MEMORY_SECONDS (default 30), BENCH_DIR (parent of the temporary directory),
+# CASES (space-separated rw:bs:qd:jobs, default the five below).
 #
-# Each round runs every case against both servers, the order of the servers
-# alternating from round to round; the summary gives each case's median IOPS
-# over the rounds and the ratio bufcached/nbdkit. Then FLUSH latency: 4k random
-# writes at queue depth 16 on one connection with a FLUSH on that connection
-# every second, median and p99 of the FLUSH round trip, for both servers; and
-# the resident anonymous memory (RssAnon) of both servers at the end.
+# Each round runs every case against the three servers, their order rotating
+# from round to round; the summary gives each case's median IOPS over the rounds,
+# the ratio bufcached/nbdkit, and how close each server gets to nbdkit null. Then
+# FLUSH latency: 4k random writes at queue depth 16 on one connection with a
+# FLUSH on that connection every second, median and p99 of the FLUSH round trip,
+# bufcached and nbdkit file alternating. Then memory: peak RssAnon of bufcached
+# and nbdkit (sampled every 0.2 s) under MEMORY_SECONDS of mixed load, 4k random
+# reads and writes at QD32 plus 1M sequential writes at QD8.
 set -euo pipefail
 
 ROUNDS=${1:-3}
 RUNTIME=${RUNTIME:-10}
 RAMP=${RAMP:-2}
 FLUSH_SECONDS=${FLUSH_SECONDS:-30}
+MEMORY_SECONDS=${MEMORY_SECONDS:-30}
+ENGINE=${ENGINE:-auto}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 JAR=${BUFCACHED_JAR:-$ROOT/daemon/target/bufcached.jar}
 PY=/usr/bin/python3
-CASES=("randread 4k 32 1" "randwrite 4k 32 1" "read 1M 8 1" "write 1M 8 1" "randread 4k 16 2")
+read -r -a CASES <<<"${CASES:-randread:4k:32:1 randwrite:4k:32:1 read:1M:8:1 write:1M:8:1 randread:4k:16:2}"
+SERVERS=(bufcached nbdkit null)
 
 die() { echo "fio-matrix: $*" >&2; exit 1; }
-[ -f "$JAR" ] || die "no daemon jar at $JAR (run mvn package first, or set BUFCACHED_JAR)"
+[ -f "$JAR" ] || die "no daemon jar at $JAR (run mvn -B package first, or set BUFCACHED_JAR)"
 command -v fio >/dev/null || die "fio is not installed"
 fio --enghelp=nbd >/dev/null 2>&1 || die "this fio has no nbd engine"
 command -v nbdkit >/dev/null || die "nbdkit is not installed"
 "$PY" -c 'import nbd' 2>/dev/null || die "$PY lacks the nbd module (python3-libnbd)"
-JAVA=${JAVA:-java}
 
 TMP=$(mktemp -d "${BENCH_DIR:-/tmp}/fio-matrix.XXXXXX")
 PIDS=()
@@ -50,48 +58,56 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 IMG=$TMP/disk.img
-BSOCK=$TMP/bufcached.sock
-KSOCK=$TMP/nbdkit.sock
 START=$(date +%s)
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-echo "== fio-matrix: $(date -u +%FT%TZ), $(nproc) CPUs, $(uname -r), fio $(fio --version), $(nbdkit --version 2>&1 | head -1)"
-echo "== jar $JAR; $ROUNDS rounds, ${RUNTIME}s per case after ${RAMP}s warm-up; files in $TMP"
+echo "== fio-matrix: $(date -u +%FT%TZ), commit $COMMIT, $(nproc) CPUs, $(uname -r), fio $(fio --version), $(nbdkit --version 2>&1 | head -1)"
+echo "== bufcached engine $ENGINE (bin/bufcached, default JVM flags); $ROUNDS rounds, ${RUNTIME}s per case after ${RAMP}s warm-up"
 echo "== creating a 1 GiB file of random data"
 head -c 1G /dev/urandom >"$IMG"
 sync "$IMG"
 
+SOCK_bufcached=$TMP/bufcached.sock
+SOCK_nbdkit=$TMP/nbdkit.sock
+SOCK_null=$TMP/null.sock
 cat >"$TMP/bufcached.yaml" <<EOF
 listen:
   tcp: []
-  unix: ["$BSOCK"]
+  unix: ["$SOCK_bufcached"]
 exports:
   - name: disk
     path: "$IMG"
 metrics:
   enabled: false
 EOF
-"$JAVA" -jar "$JAR" --config "$TMP/bufcached.yaml" >"$TMP/bufcached.log" 2>&1 </dev/null &
-BPID=$!
-PIDS+=("$BPID")
-nbdkit --foreground --unix "$KSOCK" file file="$IMG" >"$TMP/nbdkit.log" 2>&1 </dev/null &
-KPID=$!
-PIDS+=("$KPID")
+BUFCACHED_JAR="$JAR" "$ROOT/bin/bufcached" --config "$TMP/bufcached.yaml" --io-engine "$ENGINE" \
+    >"$TMP/bufcached.log" 2>&1 </dev/null &
+PID_bufcached=$!
+PIDS+=("$PID_bufcached")
+nbdkit --foreground --unix "$SOCK_nbdkit" file file="$IMG" >"$TMP/nbdkit.log" 2>&1 </dev/null &
+PID_nbdkit=$!
+PIDS+=("$PID_nbdkit")
+nbdkit --foreground --unix "$SOCK_null" null size=1G >"$TMP/null.log" 2>&1 </dev/null &
+PID_null=$!
+PIDS+=("$PID_null")
 
-wait_socket() { # socket pid name
+wait_socket() { # server
+    local sock_var=SOCK_$1 pid_var=PID_$1
     for _ in $(seq 300); do
-        if [ -S "$1" ] && "$PY" -c "import nbd,sys; h=nbd.NBD(); h.connect_uri(sys.argv[1]); h.shutdown()" \
-                "nbd+unix:///disk?socket=$1" 2>/dev/null; then
+        if [ -S "${!sock_var}" ] && "$PY" -c "import nbd,sys; h=nbd.NBD(); h.connect_uri(sys.argv[1]); h.shutdown()" \
+                "nbd+unix:///disk?socket=${!sock_var}" 2>/dev/null; then
             return 0
         fi
-        kill -0 "$2" 2>/dev/null || { cat "$TMP/$3.log" >&2; die "$3 exited"; }
+        kill -0 "${!pid_var}" 2>/dev/null || { cat "$TMP/$1.log" >&2; die "$1 exited"; }
         sleep 0.1
     done
-    die "$3 not serving on $1 after 30 s"
+    die "$1 not serving on ${!sock_var} after 30 s"
 }
-wait_socket "$BSOCK" "$BPID" bufcached
-wait_socket "$KSOCK" "$KPID" nbdkit
-URI_bufcached="nbd+unix:///disk?socket=$BSOCK"
-URI_nbdkit="nbd+unix:///disk?socket=$KSOCK"
+for s in "${SERVERS[@]}"; do wait_socket "$s"; done
+# The server's JVM is the child of bin/bufcached's exec: the same pid.
+grep -m1 "I/O engine" "$TMP/bufcached.log" | sed 's/^.* - /== bufcached: /'
+
+uri() { local v=SOCK_$1; echo "nbd+unix:///disk?socket=${!v}"; }
 
 run_case() { # uri rw bs qd jobs -> prints IOPS (reads + writes over all jobs)
     local job=$TMP/job.fio out=$TMP/out.json
@@ -127,38 +143,45 @@ EOF
 RESULTS=$TMP/results.txt
 : >"$RESULTS"
 for round in $(seq "$ROUNDS"); do
-    if [ $((round % 2)) -eq 1 ]; then order="bufcached nbdkit"; else order="nbdkit bufcached"; fi
-    echo "== round $round ($order)"
+    shift_by=$(( (round - 1) % ${#SERVERS[@]} ))
+    order=("${SERVERS[@]:shift_by}" "${SERVERS[@]:0:shift_by}")
+    echo "== round $round (${order[*]})"
     for c in "${CASES[@]}"; do
-        read -r rw bs qd nj <<<"$c"
-        for server in $order; do
-            uri_var=URI_$server
-            iops=$(run_case "${!uri_var}" "$rw" "$bs" "$qd" "$nj")
+        IFS=: read -r rw bs qd nj <<<"$c"
+        for server in "${order[@]}"; do
+            iops=$(run_case "$(uri "$server")" "$rw" "$bs" "$qd" "$nj")
             name="$rw-$bs-qd$qd-x$nj"
             printf '   %-22s %-10s %10s IOPS\n' "$name" "$server" "$iops"
             echo "$name $server $round $iops" >>"$RESULTS"
         done
-        kill -0 "$BPID" 2>/dev/null || { tail -50 "$TMP/bufcached.log"; die "bufcached died"; }
+        kill -0 "$PID_bufcached" 2>/dev/null || { tail -50 "$TMP/bufcached.log"; die "bufcached died"; }
     done
 done
 
 echo
-echo "== median IOPS over $ROUNDS rounds"
+echo "== median IOPS over $ROUNDS rounds (engine $ENGINE, commit $COMMIT)"
 "$PY" - "$RESULTS" <<'EOF'
-import sys, statistics
+import math, sys, statistics
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 cases = []
 for r in rows:
     if r[0] not in cases:
         cases.append(r[0])
-print("%-22s %12s %12s %8s" % ("case", "bufcached", "nbdkit", "ratio"))
+print("%-22s %11s %11s %11s %8s %9s %9s" % ("case", "bufcached", "nbdkit", "null", "ratio", "bc/null", "kit/null"))
+ratios = []
 for c in cases:
     med = {}
-    for s in ("bufcached", "nbdkit"):
+    for s in ("bufcached", "nbdkit", "null"):
         v = [float(r[3]) for r in rows if r[0] == c and r[1] == s]
         med[s] = statistics.median(v) if v else 0.0
     ratio = med["bufcached"] / med["nbdkit"] if med["nbdkit"] else float("nan")
-    print("%-22s %12.0f %12.0f %8.2f" % (c, med["bufcached"], med["nbdkit"], ratio))
+    ratios.append(ratio)
+    print("%-22s %11.0f %11.0f %11.0f %8.2f %9.2f %9.2f" % (c, med["bufcached"], med["nbdkit"], med["null"], ratio,
+          med["bufcached"] / med["null"] if med["null"] else float("nan"),
+          med["nbdkit"] / med["null"] if med["null"] else float("nan")))
+good = [r for r in ratios if r > 0 and not math.isnan(r)]
+if good:
+    print("%-22s %44s %.2f" % ("geomean", "", math.exp(sum(math.log(r) for r in good) / len(good))))
 EOF
 
 cat >"$TMP/flushlat.py" <<'EOF'
@@ -205,14 +228,43 @@ EOF
 
 echo
 echo "== FLUSH latency: ${FLUSH_SECONDS}s of 4k random writes (QD16) with a FLUSH every second, same connection"
-for server in bufcached nbdkit; do
-    uri_var=URI_$server
-    printf '   %-10s %s\n' "$server" "$("$PY" "$TMP/flushlat.py" "${!uri_var}" "$FLUSH_SECONDS")"
+for server in bufcached nbdkit nbdkit bufcached; do
+    printf '   %-10s %s\n' "$server" "$("$PY" "$TMP/flushlat.py" "$(uri "$server")" "$FLUSH_SECONDS")"
 done
 
 echo
-echo "== memory at the end"
-rss() { awk '/^(RssAnon|RssFile|VmHWM):/ {printf "%s %s %s  ", $1, $2, $3}' "/proc/$1/status"; }
-printf '   %-10s %s\n' bufcached "$(rss "$BPID")"
-printf '   %-10s %s\n' nbdkit "$(rss "$KPID")"
+echo "== memory: peak RssAnon under ${MEMORY_SECONDS}s of 4k randrw QD32 plus 1M sequential writes QD8"
+peak_rss() { # pid seconds -> peak RssAnon in KiB, sampled every 0.2 s
+    local pid=$1 until=$(( $(date +%s) + $2 )) peak=0 v
+    while [ "$(date +%s)" -lt "$until" ]; do
+        v=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+        [ "${v:-0}" -gt "$peak" ] && peak=$v
+        sleep 0.2
+    done
+    echo "$peak"
+}
+for server in bufcached nbdkit; do
+    pid_var=PID_$server
+    cat >"$TMP/mixed.fio" <<EOF
+[global]
+ioengine=nbd
+uri=$(uri "$server")
+time_based=1
+runtime=$MEMORY_SECONDS
+[rw4k]
+rw=randrw
+bs=4k
+iodepth=32
+[seq1m]
+rw=write
+bs=1M
+iodepth=8
+EOF
+    fio "$TMP/mixed.fio" >"$TMP/mixed-$server.out" 2>&1 &
+    FIO=$!
+    peak=$(peak_rss "${!pid_var}" "$MEMORY_SECONDS")
+    wait "$FIO" || true
+    printf '   %-10s peak RssAnon %d MiB; at the end: %s\n' "$server" $((peak / 1024)) \
+        "$(awk '/^(RssAnon|RssFile|VmHWM):/ {printf "%s %s %s  ", $1, $2, $3}' "/proc/${!pid_var}/status")"
+done
 echo "== done in $(( $(date +%s) - START )) s"

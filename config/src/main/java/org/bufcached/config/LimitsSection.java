@@ -6,8 +6,9 @@ import java.util.List;
 /** Reads {@code limits}: connection counts and handshake/idle timeouts. */
 final class LimitsSection {
     static final List<String> KEYS = List.of("max-connections", "max-connections-per-export", "handshake-timeout",
-            "idle-timeout");
-    static final LimitsConfig DEFAULTS = new LimitsConfig(1024, 256, Duration.ofSeconds(10), Duration.ZERO);
+            "idle-timeout", "stuck-request", "shutdown-timeout");
+    static final LimitsConfig DEFAULTS = new LimitsConfig(1024, 256, Duration.ofSeconds(10), Duration.ZERO,
+            Duration.ofSeconds(60), Duration.ofSeconds(30));
 
     private static final ScalarType<Duration> POSITIVE_DURATION = ScalarType.DURATION.where(
             duration -> !duration.isZero(), "must be longer than 0");
@@ -21,6 +22,8 @@ final class LimitsSection {
                 map.get("max-connections-per-export", ScalarType.POSITIVE_COUNT)
                         .orElse(DEFAULTS.maxConnectionsPerExport()),
                 map.get("handshake-timeout", POSITIVE_DURATION).orElse(DEFAULTS.handshakeTimeout()),
-                map.get("idle-timeout", ScalarType.DURATION).orElse(DEFAULTS.idleTimeout()));
+                map.get("idle-timeout", ScalarType.DURATION).orElse(DEFAULTS.idleTimeout()),
+                map.get("stuck-request", ScalarType.DURATION).orElse(DEFAULTS.stuckRequest()),
+                map.get("shutdown-timeout", ScalarType.DURATION).orElse(DEFAULTS.shutdownTimeout()));
     }
 }

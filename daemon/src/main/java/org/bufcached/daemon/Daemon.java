@@ -47,8 +47,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements ReloadTarget {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
-    /** How long shutdown waits for requests in flight before closing their connections. */
-    private static final long DRAIN_MILLIS = 30_000;
 
     private volatile BufcachedConfig config;
     private final Systemd systemd;
@@ -98,7 +96,7 @@ public final class Daemon implements ReloadTarget {
             listen();
             if (config.metrics().enabled()) {
                 metricsServer = MetricsServer.start(engine, config.metrics().listen(), meters.registry(),
-                        this::ready);
+                        this::notReady);
             }
             meters.buildInfo(engine.label());
             int workers = io.workers().orElse(engine == IoEngine.IO_URING ? 2
@@ -186,6 +184,7 @@ public final class Daemon implements ReloadTarget {
 
     private void applyLimits(LimitsConfig limits) {
         connections.limits(limits.maxConnections(), limits.maxConnectionsPerExport());
+        connections.stuckRequest(limits.stuckRequest());
         server.timeouts(limits.handshakeTimeout().toMillis(), limits.idleTimeout().toMillis());
     }
 
@@ -221,9 +220,36 @@ public final class Daemon implements ReloadTarget {
                 + connections.open() + " connections";
     }
 
-    /** Listeners bound and exports open, and not stopping: what /readyz reports. */
+    /** Listeners bound and exports open, and not stopping. */
     public boolean ready() {
         return ready;
+    }
+
+    /** What /readyz reports: why the daemon, or one export, is not ready (empty when it is). */
+    public java.util.List<String> notReady(String exportName) {
+        java.util.List<String> reasons = new java.util.ArrayList<>();
+        if (exportName != null) {
+            Export e = exports.find(exportName);
+            if (e == null || exportName.isEmpty()) {
+                return null;
+            }
+            checkDurability(e, reasons);
+            return reasons;
+        }
+        if (!ready) {
+            reasons.add(stopping ? "stopping" : "starting");
+        }
+        for (Export e : exports.all()) {
+            checkDurability(e, reasons);
+        }
+        return reasons;
+    }
+
+    private static void checkDurability(Export e, java.util.List<String> reasons) {
+        String state = e.store().durabilityState();
+        if (!"clean".equals(state)) {
+            reasons.add("export " + e.name() + ": data not proven durable: " + state);
+        }
     }
 
     /** The registry every component registers its meters in; scraped at /metrics. */
@@ -274,13 +300,17 @@ public final class Daemon implements ReloadTarget {
         LOG.info("shutting down: {} connections, {} requests in flight", connections.open(), connections.inFlight());
         server.stopAccepting();
         connections.beginShutdown();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS);
+        long drainMillis = config.limits().shutdownTimeout().toMillis();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMillis);
         while (connections.inFlight() > 0 && System.nanoTime() < deadline) {
             sleep(5);
         }
         if (connections.inFlight() > 0) {
-            LOG.warn("{} requests still in flight after {} ms; closing their connections",
-                    connections.inFlight(), DRAIN_MILLIS);
+            LOG.warn("{} requests still in flight after {} ms (limits.shutdown-timeout); closing their connections:",
+                    connections.inFlight(), drainMillis);
+            for (String line : connections.describeInFlight(1000)) {
+                LOG.warn("  cut short: {}", line);
+            }
         }
         connections.closeAll();
         release();
@@ -321,7 +351,9 @@ public final class Daemon implements ReloadTarget {
         if (server != null) {
             server.close();
         }
-        if (pool != null) {
+        if (loops != null) {
+            loops.close();
+        } else if (pool != null) {
             pool.close();
         }
         meters.close();

@@ -10,11 +10,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  * window of the backing file. The data never lives here; {@link #data()} is the
  * address of the block inside the window.
  *
- * <p>Flags follow vfs_bio and are changed by whoever holds the buffer lock, except
- * B_AGE, which getnewbuf sets under the queue lock; all changes are atomic.
- * {@link #refs} (b_refs) keeps a buffer from being reused without locking it:
- * findblk takes one while it looks, a READ reply holds one until the socket has
- * sent the data.
+ * <p>Who may touch what (the whole contract is in {@link BufCache}):
+ * <ul>
+ * <li>{@link #lock} holder: the identity fields ({@link #file}, {@link #blkno},
+ *     {@link #loffset}, {@link #size}, {@link #windowRef}, {@link #data},
+ *     {@link #mapgen}, {@link #association}), {@link #valid}, {@link #dirty},
+ *     every flag but B_AGE. {@code file} and {@code blkno} are volatile so that a
+ *     lookup without the lock can recheck them after taking a hold.</li>
+ * <li>The owning {@link BufQueues}' lock: {@link #qindex}, {@link #qcpu},
+ *     {@link #qprev}, {@link #qnext}, and setting B_AGE (getnewbuf's second
+ *     chance); a hit clears B_AGE with only a hold, a hint that may race.</li>
+ * <li>Anyone: {@link #refs} (b_refs: atomic; a hold keeps the buffer from being
+ *     reused and its window mapped, not from being invalidated), and each
+ *     thread's own bit of {@link #cpumask}, set by compare-and-set; the lock
+ *     holder clears the whole mask when the mapping changes.</li>
+ * </ul>
+ * Flags are changed with compare-and-set, so a flag changed without the lock
+ * (B_AGE) never loses a concurrent change of another.
  */
 public final class Buf {
     /** Delayed write: pages written that the flushers have not started writing back. */

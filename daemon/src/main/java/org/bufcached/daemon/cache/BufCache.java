@@ -18,15 +18,61 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The buffer cache: vfs_bio's buffer lookup, allocation and release, in the seed's
- * names. Buffers are headers over mapped windows of the backing files; the page
- * cache holds the data, so a buffer's job is to say which blocks are valid
- * (B_CACHE, paged in) and which were written and not yet written back (B_DELWRI).
+ * names (getblk, getcacheblk, findblk, getnewbuf, bqrelse, brelse, bqhold, bqdrop,
+ * bdirty, bundirty, bdwrite), and the operations on files built on them: bread
+ * with breadn's read-ahead ({@link #read}), writes as bdwrite and, with IO_SYNC,
+ * as bwrite ({@link #write}), invalidation and changes of ranges
+ * ({@link #change}), syncs ({@link #sync}). Buffers are headers over mapped
+ * windows of the backing files; the page cache holds the data, so a buffer's job
+ * is to say which blocks are valid (B_CACHE, paged in) and which were written and
+ * not yet written back (B_DELWRI).
  *
- * <p>Threads: event loops call getcacheblk, getblk, bqrelse and friends and never
- * wait. Where the seed sleeps, these methods take a continuation and return
- * without it: a request whose buffer is locked parks on the buffer lock; one that
- * finds no buffer parks until buffer space returns. I/O workers and the flushers
- * call the same methods.
+ * <h2>Concurrency</h2>
+ *
+ * <p>Thread roles. <em>Event loops</em> run every operation (ReadOp, WriteOp,
+ * ChangeOp, RecoveryOp) and their completions, and never wait: where the seed
+ * sleeps, an operation parks a continuation (on a buffer lock, on buffer space,
+ * on a window being mapped, on a sync) and returns. The two <em>flushers</em>
+ * (buf_daemon, buf_daemon_hw) walk the dirty queues, start write-backs on the
+ * loops, unmap retired windows, and are the only threads that ever wait (for
+ * running write-back to drain). The <em>blocking pool</em> maps windows (and
+ * evicts for the mapped budget) and, under the fallback engine, makes the system
+ * calls; it touches no buffer memory.
+ *
+ * <p>Locks and what they guard, in the order they may nest (outer first):
+ * <ol>
+ * <li>{@link CachedFile}'s monitor: its windows being mapped and who waits for
+ *     them; {@link KvaMap}'s monitor, inside it: the live and retired windows and
+ *     the mapped budget.</li>
+ * <li>{@link Buf#lock} (BUF_LOCK): the buffer's identity while associated
+ *     ({@code file, blkno, loffset, size, windowRef, data, mapgen,
+ *     association}), {@code valid}, {@code dirty} and its flags but B_AGE. Held
+ *     across I/O by its owner (a write's pwrite, a miss's read), never waited
+ *     for: others try-lock or park.</li>
+ * <li>{@link BufQueues#spin}, per queue set: the queues' linkage and every
+ *     queued buffer's {@code qindex, qcpu, qprev, qnext}; B_AGE is set under it.
+ *     Taken with a buffer lock held (bqrelse); the other way round only try-locks
+ *     a buffer (getnewbuf, flushbufqueues), so the two cannot deadlock.</li>
+ * <li>{@link BufHash}'s stripe locks, innermost: the block-to-buffer map; a
+ *     lookup takes its hold (b_refs) before letting go, so a buffer found cannot
+ *     be reused under the finder.</li>
+ * </ol>
+ * {@link Durability}'s monitor and {@link BufSpace}'s wake-up monitors nest
+ * inside none of these and call nothing back while held.
+ *
+ * <p>Why the hot path needs no global lock: a READ hit is a striped hash lookup
+ * with a hold, a try of the valid bits, and {@link Kvabio#bkvasync}, which for a
+ * thread that validated the mapping before is a bit test. Nothing can unmap the
+ * window meanwhile: the hold keeps the buffer's window referenced, and a retired
+ * window waits for every thread to pass a quiescent point. A WRITE locks only its
+ * own buffers. Counters are atomics or LongAdders; the per-loop queue sets mean a
+ * loop allocates and releases buffers under its own set's lock.
+ *
+ * <p>Exceptions to the rules, on purpose: {@link #getcacheblk} clears B_AGE
+ * with only a hold (B_AGE is a recycling hint; a lost update changes which clean
+ * buffer goes first, nothing else), and {@link #flushingbufs} is indexed by the
+ * caller's queue set, as the seed's is by the caller's CPU, and written without a
+ * lock (a hint again: at worst getnewbuf frees one buffer more or fewer).
  */
 public final class BufCache implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BufCache.class);
@@ -41,7 +87,10 @@ public final class BufCache implements AutoCloseable {
     final Kvabio kvabio;
     final KvaMap kva;
     final BufQueues[] bufpcpu;
-    /** flushingbufs[cpu]: getnewbuf's lobufspace/hibufspace hysteresis, one per queue set, under its lock. */
+    /**
+     * flushingbufs[cpu]: getnewbuf's lobufspace/hibufspace hysteresis, one per
+     * caller's queue set (the seed's per caller CPU); a hint, written without a lock.
+     */
     private final boolean[] flushingbufs;
     private final AtomicInteger nextCpu = new AtomicInteger();
     private final FastThreadLocal<Integer> cpu = new FastThreadLocal<>() {
@@ -73,8 +122,7 @@ public final class BufCache implements AutoCloseable {
         if (loops != null) {
             // A stalled heavy store may hold half the threads that run write-backs: the pool's
             // under the fallback engine, the kernel's io-wq (a few per CPU) under io_uring.
-            space.maxHeavyWritebacks = loops.engine() == org.bufcached.daemon.io.IoEngine.IO_URING
-                    ? Math.max(2, 2 * loops.all().size()) : Math.max(1, loops.pool().threads() / 2);
+            space.maxHeavyWritebacks = Math.max(1, loops.writeBackThreads() / 2);
         }
         this.validUnit = Math.max(Posix.pageSize(), config.bufferSize() / 64);
         this.kva = new KvaMap(threads, config.windowSize(), config.maxMapped(), this::evictWindow);
@@ -210,18 +258,23 @@ public final class BufCache implements AutoCloseable {
             return;
         }
         long end = Math.min(f.size(), offset + length);
-        int chunk = Integer.MAX_VALUE & ~(Posix.pageSize() - 1);
-        for (long at = offset; at < end; at += chunk) {
-            int n = (int) Math.min(chunk, end - at);
-            io.fadvise(f.fd, at, n, Syscalls.POSIX_FADV_WILLNEED, at + n >= end ? result -> {
-                if (result < 0 && result != -Errno.ESHUTDOWN) {
-                    LOG.debug("prefetch of {} failed: {}", f, Errno.name((int) -result));
-                }
-                callback.done(null);
-            } : IGNORED);
-        }
         if (end <= offset) {
             callback.done(null);
+            return;
+        }
+        int chunk = Integer.MAX_VALUE & ~(Posix.pageSize() - 1);
+        try {
+            for (long at = offset; at < end; at += chunk) {
+                int n = (int) Math.min(chunk, end - at);
+                io.fadvise(f.fd, at, n, Syscalls.POSIX_FADV_WILLNEED, at + n >= end ? result -> {
+                    if (result < 0 && result != -Errno.ESHUTDOWN) {
+                        LOG.debug("prefetch of {} failed: {}", f, Errno.name((int) -result));
+                    }
+                    callback.done(null);
+                } : IGNORED);
+            }
+        } catch (RuntimeException e) {
+            callback.failed(e);
         }
     }
 
@@ -430,7 +483,7 @@ public final class BufCache implements AutoCloseable {
         int mycpu = mycpu();
         int nqcpu = mycpu;
         do {
-            Buf bp = scan(nqcpu);
+            Buf bp = scan(nqcpu, mycpu);
             if (bp != null) {
                 return bp;
             }
@@ -440,18 +493,19 @@ public final class BufCache implements AutoCloseable {
         return null;
     }
 
-    private Buf scan(int qcpu) {
+    /** Scans queue set {@code qcpu} for a buffer, with the hysteresis of the caller's set {@code mycpu}. */
+    private Buf scan(int qcpu, int mycpu) {
         BufQueues pcpu = bufpcpu[qcpu];
         restart:
         for (;;) {
             if (space.bufspace.get() < space.lobufspace) {
-                flushingbufs[qcpu] = false;
+                flushingbufs[mycpu] = false;
             }
             pcpu.spin.lock();
             Buf bp;
             int qindex = BufQueues.EMPTY;
             Buf nbp = pcpu.first(BufQueues.EMPTY);
-            if (nbp == null || flushingbufs[qcpu]) {
+            if (nbp == null || flushingbufs[mycpu]) {
                 qindex = BufQueues.CLEAN;
                 nbp = pcpu.first(BufQueues.CLEAN);
             }
@@ -495,12 +549,12 @@ public final class BufCache implements AutoCloseable {
 
                 long bufspace = space.bufspace.get();
                 if (bufspace >= space.hibufspace) {
-                    flushingbufs[qcpu] = true;
+                    flushingbufs[mycpu] = true;
                 }
                 if (bufspace < space.lobufspace) {
-                    flushingbufs[qcpu] = false;
+                    flushingbufs[mycpu] = false;
                 }
-                if (flushingbufs[qcpu]) {
+                if (flushingbufs[mycpu]) {
                     // Freeing rather than reusing: back to EMPTY, and scan CLEAN again.
                     bp.setFlags(Buf.B_INVAL);
                     brelse(bp);

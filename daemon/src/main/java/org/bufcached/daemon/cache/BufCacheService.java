@@ -29,7 +29,8 @@ public final class BufCacheService implements AutoCloseable {
 
     public BufCacheService(CacheConfig config, IoLoops loops, MeterRegistry registry) {
         this.loops = loops;
-        int capacity = loops.all().size() + 2 + loops.pool().threads() + SPARE_THREADS;
+        warnIfHeapTooSmall(config);
+        int capacity = loops.all().size() + 2 + loops.poolThreads() + SPARE_THREADS;
         this.cache = new BufCache(config, loops.all().size(), capacity, loops);
         DistributionSummary clusterSizes = DistributionSummary.builder("bufcached.cache.cluster.size")
                 .description("Bytes per clustered write-back (cluster_awrite)")
@@ -39,6 +40,22 @@ public final class BufCacheService implements AutoCloseable {
         this.bufDaemon = new BufDaemon(cache, false, clusterSizes::record);
         this.bufDaemonHw = new BufDaemon(cache, true, clusterSizes::record);
         CacheMeters.register(registry, cache, bufDaemon, bufDaemonHw);
+    }
+
+    /** About what one buffer header costs on the heap, with its hash entry and cpumask. */
+    private static final long HEADER_BYTES = 256;
+    /** The heap the rest of the daemon needs beside the headers (connections, metrics, Netty). */
+    private static final long BASE_HEAP = 64L << 20;
+
+    private static void warnIfHeapTooSmall(CacheConfig config) {
+        long headers = config.maxbufspace() / config.bufferSize();
+        long needed = BASE_HEAP + headers * HEADER_BYTES;
+        long max = Runtime.getRuntime().maxMemory();
+        if (max < needed) {
+            org.slf4j.LoggerFactory.getLogger(BufCacheService.class).warn("the heap may be too small: {} buffer"
+                    + " headers (cache.size / buffer-size) need about {} MiB, -Xmx is {} MiB; raise it with"
+                    + " BUFCACHED_JAVA_OPTS", headers, needed >> 20, max >> 20);
+        }
     }
 
     public BufCache cache() {

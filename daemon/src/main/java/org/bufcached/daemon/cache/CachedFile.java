@@ -117,6 +117,19 @@ public final class CachedFile {
         return durability.describe();
     }
 
+    /**
+     * The last fdatasync, when the export closes: blocking, on the caller's thread
+     * (never a loop). A failure puts the file in doubt like any other.
+     */
+    public void finalSync() throws PosixException {
+        try {
+            Posix.fdatasync(syncFd);
+        } catch (PosixException e) {
+            durability.failed(e.errno(), "the last fdatasync");
+            throw e;
+        }
+    }
+
     boolean closed() {
         return closed;
     }
@@ -162,10 +175,15 @@ public final class CachedFile {
                 if (waiters == null) {
                     waiters = new ArrayList<>(2);
                     mapping.put(index, waiters);
-                    io.offload(() -> {
-                        mapOffLoop(index);
-                        return 0;
-                    }, NOTHING);
+                    try {
+                        io.offload(() -> {
+                            mapOffLoop(index);
+                            return 0;
+                        }, NOTHING);
+                    } catch (RuntimeException e) {
+                        mapping.remove(index); // nobody would ever map it: the next caller tries again
+                        throw e;
+                    }
                 }
                 if (waiter != null) {
                     waiters.add(waiter);

@@ -354,9 +354,19 @@ final class Durability {
             }
         }
         if (startRecovery) {
-            recovery.recover(this, io);
+            try {
+                recovery.recover(this, io);
+            } catch (RuntimeException e) {
+                LOG.error("export {}: the recovery failed to start", name, e);
+                recoveryFinished(io);
+            }
         } else if (startSync) {
-            io.fdatasync(syncFd, syncCompletion);
+            try {
+                io.fdatasync(syncFd, syncCompletion);
+            } catch (RuntimeException e) {
+                LOG.error("export {}: the sync failed to start", name, e);
+                syncDone(-Errno.EIO);
+            }
         }
     }
 

@@ -12,7 +12,6 @@ import org.bufcached.daemon.cache.CachedFile;
 import org.bufcached.daemon.cache.FileStats;
 import org.bufcached.daemon.io.FileIo;
 import org.bufcached.daemon.io.IoLoops;
-import org.bufcached.daemon.store.Posix;
 import org.bufcached.daemon.store.PosixException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -141,7 +140,7 @@ public final class CachedBlockStore implements BlockStore {
     private void lastSync() {
         CompletableFuture<Void> synced = CompletableFuture.runAsync(() -> {
             try {
-                Posix.fdatasync(file.fd());
+                file.finalSync();
             } catch (PosixException e) {
                 throw new IllegalStateException(e.getMessage(), e);
             }

@@ -2,10 +2,12 @@ package org.bufcached.daemon.export;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import org.bufcached.daemon.store.BackingFile;
 import org.bufcached.protocol.Nbd;
 
 /**
- * Turns (length, flags) extent pairs into base:allocation block status
+ * Turns the file's (length, {@link BackingFile#DATA}/{@link BackingFile#HOLE})
+ * extent pairs into base:allocation block status
  * descriptors, keeping to what the wire allows: at least one descriptor, each
  * length nonzero and below 2^32.
  */
@@ -25,17 +27,21 @@ public final class Descriptors {
         ByteBuf out = alloc.buffer(8 * Math.max(count, 1));
         if (count == 0) {
             long length = Math.min(Math.max(remaining, 1), MAX_DESCRIPTOR_LENGTH);
-            return out.writeInt((int) length).writeInt(Nbd.NBD_STATE_HOLE | Nbd.NBD_STATE_ZERO);
+            return out.writeInt((int) length).writeInt(HOLE);
         }
         for (int i = 0; i < count; i++) {
             long length = extents[2 * i];
+            int flags = extents[2 * i + 1] == BackingFile.HOLE ? HOLE : 0;
             if (length > MAX_DESCRIPTOR_LENGTH) {
                 // A shorter answer is allowed; the client asks again from where it ends.
-                out.writeInt((int) MAX_DESCRIPTOR_LENGTH).writeInt((int) extents[2 * i + 1]);
+                out.writeInt((int) MAX_DESCRIPTOR_LENGTH).writeInt(flags);
                 break;
             }
-            out.writeInt((int) length).writeInt((int) extents[2 * i + 1]);
+            out.writeInt((int) length).writeInt(flags);
         }
         return out;
     }
+
+    /** base:allocation's flags for a hole: it reads as zeroes, too. */
+    private static final int HOLE = Nbd.NBD_STATE_HOLE | Nbd.NBD_STATE_ZERO;
 }

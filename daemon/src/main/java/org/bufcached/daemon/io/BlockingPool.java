@@ -17,14 +17,20 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BlockingPool implements AutoCloseable {
     private final ThreadPoolExecutor pool;
+    private final String name;
 
     public BlockingPool(int threads, String name) {
+        this.name = name;
         pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
                 new DefaultThreadFactory(name, true));
     }
 
     public void execute(Runnable task) {
         pool.execute(task);
+    }
+
+    public String name() {
+        return name;
     }
 
     public int threads() {

@@ -128,12 +128,15 @@ public enum IoEngine {
         }
     }
 
-    /** The file I/O of {@code loop}, a loop of a group this engine made; call off the loop. */
-    public FileIo fileIo(EventLoop loop, BlockingPool pool) {
+    /**
+     * The file I/O of {@code loop}, a loop of a group this engine made; call off the
+     * loop. {@code writeBack} runs the fallback engine's write-backs (unused by io_uring).
+     */
+    public FileIo fileIo(EventLoop loop, BlockingPool pool, BlockingPool writeBack) {
         if (this == IO_URING) {
             return IoUringFileIo.register((IoEventLoop) loop, pool);
         }
-        return new PoolFileIo(loop, pool);
+        return new PoolFileIo(loop, pool, writeBack);
     }
 
     @Override

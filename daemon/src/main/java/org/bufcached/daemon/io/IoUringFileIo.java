@@ -53,7 +53,7 @@ final class IoUringFileIo implements FileIo, IoUringIoHandle {
 
     private IoUringFileIo(IoEventLoop loop, BlockingPool pool) {
         this.loop = loop;
-        this.offloader = new PoolFileIo(loop, pool);
+        this.offloader = new PoolFileIo(loop, pool, pool);
         for (int i = 0; i < SLOTS; i++) {
             freeSlots[i] = SLOTS - 1 - i;
         }

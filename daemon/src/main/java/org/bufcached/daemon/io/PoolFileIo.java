@@ -20,10 +20,17 @@ final class PoolFileIo implements FileIo {
 
     private final EventExecutor loop;
     private final BlockingPool pool;
+    private final BlockingPool writeBack;
 
-    PoolFileIo(EventExecutor loop, BlockingPool pool) {
+    /**
+     * {@code writeBack}: the lane of the flushers' sync_file_range, so that a queue
+     * of write-backs to a failing or slow disk never delays a client's request (a
+     * FLUSH would otherwise wait behind every write-back queued before it).
+     */
+    PoolFileIo(EventExecutor loop, BlockingPool pool, BlockingPool writeBack) {
         this.loop = loop;
         this.pool = pool;
+        this.writeBack = writeBack;
     }
 
     @Override
@@ -33,45 +40,45 @@ final class PoolFileIo implements FileIo {
 
     @Override
     public void write(int fd, long address, int length, long offset, IoCompletion done) {
-        submit(Task.WRITE, fd, address, length, offset, 0, done, null);
+        submit(pool, Task.WRITE, fd, address, length, offset, 0, done, null);
     }
 
     @Override
     public void read(int fd, long address, int length, long offset, int rwFlags, IoCompletion done) {
-        submit(Task.READ, fd, address, length, offset, rwFlags, done, null);
+        submit(pool, Task.READ, fd, address, length, offset, rwFlags, done, null);
     }
 
     @Override
     public void fdatasync(int fd, IoCompletion done) {
-        submit(Task.FDATASYNC, fd, 0, 0, 0, 0, done, null);
+        submit(pool, Task.FDATASYNC, fd, 0, 0, 0, 0, done, null);
     }
 
     @Override
     public void syncFileRange(int fd, long offset, int length, int flags, IoCompletion done) {
-        submit(Task.SYNC_FILE_RANGE, fd, 0, length, offset, flags, done, null);
+        submit(writeBack, Task.SYNC_FILE_RANGE, fd, 0, length, offset, flags, done, null);
     }
 
     @Override
     public void fallocate(int fd, int mode, long offset, long length, IoCompletion done) {
-        submit(Task.FALLOCATE, fd, length, 0, offset, mode, done, null);
+        submit(pool, Task.FALLOCATE, fd, length, 0, offset, mode, done, null);
     }
 
     @Override
     public void fadvise(int fd, long offset, int length, int advice, IoCompletion done) {
-        submit(Task.FADVISE, fd, 0, length, offset, advice, done, null);
+        submit(pool, Task.FADVISE, fd, 0, length, offset, advice, done, null);
     }
 
     @Override
     public void madvise(long address, int length, int advice, IoCompletion done) {
-        submit(Task.MADVISE, -1, address, length, 0, advice, done, null);
+        submit(pool, Task.MADVISE, -1, address, length, 0, advice, done, null);
     }
 
     @Override
     public void offload(BlockingCall call, IoCompletion done) {
-        submit(Task.OFFLOAD, -1, 0, 0, 0, 0, done, call);
+        submit(pool, Task.OFFLOAD, -1, 0, 0, 0, 0, done, call);
     }
 
-    private void submit(int op, int fd, long address, int length, long offset, int flags, IoCompletion done,
+    private void submit(BlockingPool lane, int op, int fd, long address, int length, long offset, int flags, IoCompletion done,
                         BlockingCall call) {
         Task t = Task.RECYCLER.get();
         t.op = op;
@@ -84,7 +91,7 @@ final class PoolFileIo implements FileIo {
         t.call = call;
         t.loop = loop;
         t.ran = false;
-        pool.execute(t);
+        lane.execute(t);
     }
 
     /** One operation: runs first on a pool thread (the call), then on the loop (the completion). */

@@ -24,6 +24,12 @@ public final class ConnectionMeters {
         Gauge.builder("bufcached.requests.in.flight", connections, Connections::inFlight)
                 .description("NBD requests received and not yet answered")
                 .register(registry);
+        FunctionCounter.builder("bufcached.requests.stuck", connections, Connections::stuckTotal)
+                .description("Requests in flight longer than limits.stuck-request, since start")
+                .register(registry);
+        Gauge.builder("bufcached.requests.stuck.now", connections, Connections::stuckNow)
+                .description("Requests in flight longer than limits.stuck-request now")
+                .register(registry);
         for (HandshakeFailure reason : HandshakeFailure.values()) {
             FunctionCounter.builder("bufcached.handshake.failures", connections, c -> c.handshakeFailures(reason))
                     .description("Handshakes that ended with the connection closed, by reason")

@@ -17,21 +17,22 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.function.BooleanSupplier;
 
 /**
  * The three endpoints: {@code /metrics} (Prometheus text format 0.0.4),
  * {@code /healthz} (200 while the process runs) and {@code /readyz} (200 once the
- * listeners are bound and the exports open, 503 before that and while stopping).
+ * listeners are bound and the exports open, 503 before that, while stopping, and
+ * while an export has data in doubt after an I/O error; {@code /readyz?export=NAME}
+ * for one export), each 503 with its reasons in the body.
  */
 final class MetricsHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     private static final String PLAIN_TEXT = "text/plain; charset=utf-8";
 
     private final PrometheusMeterRegistry registry;
-    private final BooleanSupplier ready;
+    private final Readiness ready;
 
-    MetricsHttpHandler(PrometheusMeterRegistry registry, BooleanSupplier ready) {
+    MetricsHttpHandler(PrometheusMeterRegistry registry, Readiness ready) {
         this.registry = registry;
         this.ready = ready;
     }
@@ -46,7 +47,7 @@ final class MetricsHttpHandler extends SimpleChannelInboundHandler<FullHttpReque
             response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET and HEAD\n");
             response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
         } else {
-            response = route(new QueryStringDecoder(request.uri()).path());
+            response = route(new QueryStringDecoder(request.uri()));
         }
         if (head) {
             // HEAD answers with the headers GET would have, Content-Length included, and no body.
@@ -63,18 +64,29 @@ final class MetricsHttpHandler extends SimpleChannelInboundHandler<FullHttpReque
         }
     }
 
-    private FullHttpResponse route(String path) {
-        switch (path) {
+    private FullHttpResponse route(QueryStringDecoder uri) {
+        switch (uri.path()) {
             case "/metrics":
                 return response(HttpResponseStatus.OK, PROMETHEUS_TEXT, registry.scrape());
             case "/healthz":
                 return text(HttpResponseStatus.OK, "ok\n");
             case "/readyz":
-                return ready.getAsBoolean() ? text(HttpResponseStatus.OK, "ready\n")
-                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n");
+                return readiness(uri.parameters().getOrDefault("export", java.util.List.of()));
             default:
                 return text(HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /healthz or /readyz\n");
         }
+    }
+
+    private FullHttpResponse readiness(java.util.List<String> export) {
+        String name = export.isEmpty() ? null : export.get(0);
+        java.util.List<String> reasons = ready.notReady(name);
+        if (reasons == null) {
+            return text(HttpResponseStatus.NOT_FOUND, "no export named '" + name + "'\n");
+        }
+        if (reasons.isEmpty()) {
+            return text(HttpResponseStatus.OK, "ready\n");
+        }
+        return text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n" + String.join("\n", reasons) + "\n");
     }
 
     private static FullHttpResponse text(HttpResponseStatus status, String body) {

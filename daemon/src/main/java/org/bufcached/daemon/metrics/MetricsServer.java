@@ -12,7 +12,6 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.bufcached.config.HostPort;
 import org.bufcached.daemon.io.IoEngine;
 import org.bufcached.daemon.net.BindErrors;
@@ -42,7 +41,7 @@ public final class MetricsServer implements AutoCloseable {
      * cannot (typically: port in use).
      */
     public static MetricsServer start(IoEngine engine, HostPort address, PrometheusMeterRegistry registry,
-                                      BooleanSupplier ready) throws IOException {
+                                      Readiness ready) throws IOException {
         EventLoopGroup loop = engine.newGroup(1, new DefaultThreadFactory("metrics-http", true));
         ServerBootstrap b = new ServerBootstrap()
                 .group(loop)

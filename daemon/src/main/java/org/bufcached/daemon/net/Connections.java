@@ -20,6 +20,11 @@ public final class Connections {
     private volatile boolean shuttingDown;
     private volatile int maxConnections = Integer.MAX_VALUE;
     private volatile int maxPerExport = Integer.MAX_VALUE;
+    private volatile long stuckRequestNanos;
+    private final AtomicLong stuckTotal = new AtomicLong();
+    private final AtomicLong stuckNow = new AtomicLong();
+    /** Connections in the transmission phase, for the report of what a shutdown cut short. */
+    private final java.util.Set<TransmissionHandler> transmitting = ConcurrentHashMap.newKeySet();
 
     void add(Channel channel) {
         opened.incrementAndGet();
@@ -64,6 +69,61 @@ public final class Connections {
     public void limits(int maxTotal, int maxPerExport) {
         this.maxConnections = maxTotal;
         this.maxPerExport = maxPerExport;
+    }
+
+    /** {@code limits.stuck-request}: how long a request may be in flight before it is reported; 0: never. */
+    public void stuckRequest(java.time.Duration bound) {
+        this.stuckRequestNanos = bound.toNanos();
+    }
+
+    long stuckRequestNanos() {
+        return stuckRequestNanos;
+    }
+
+    void stuckStarted() {
+        stuckTotal.incrementAndGet();
+        stuckNow.incrementAndGet();
+    }
+
+    void stuckEnded() {
+        stuckNow.decrementAndGet();
+    }
+
+    /** Requests reported stuck since start. */
+    public long stuckTotal() {
+        return stuckTotal.get();
+    }
+
+    /** Requests reported stuck and still in flight. */
+    public long stuckNow() {
+        return stuckNow.get();
+    }
+
+    void transmitting(TransmissionHandler handler, boolean on) {
+        if (on) {
+            transmitting.add(handler);
+        } else {
+            transmitting.remove(handler);
+        }
+    }
+
+    /**
+     * The requests in flight on every connection, one line each (command, export,
+     * offset, length, age, what it waits for), asked of each connection's loop and
+     * waited for at most {@code millis}: for the log when a shutdown cuts them short.
+     */
+    public java.util.List<String> describeInFlight(long millis) {
+        java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<io.netty.util.concurrent.Future<?>> asked = new java.util.ArrayList<>();
+        for (TransmissionHandler h : transmitting) {
+            asked.add(h.describeInFlight(lines));
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
+        for (io.netty.util.concurrent.Future<?> f : asked) {
+            f.awaitUninterruptibly(Math.max(0, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(
+                    deadline - System.nanoTime())));
+        }
+        return lines;
     }
 
     void handshakeFailed(HandshakeFailure reason) {

@@ -22,6 +22,8 @@ final class Exchange implements CacheCallback, Runnable {
     };
 
     private final Recycler.Handle<Exchange> handle;
+    /** Set by the first completion: a store that answers twice (a bug) must not answer a recycled request. */
+    private final java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
     private TransmissionHandler handler;
     private EventExecutor loop;
     int type;
@@ -60,6 +62,7 @@ final class Exchange implements CacheCallback, Runnable {
         x.message = null;
         x.waitingFor = null;
         x.reportedStuck = false;
+        x.answered.set(false);
         return x;
     }
 
@@ -69,8 +72,12 @@ final class Exchange implements CacheCallback, Runnable {
 
     @Override
     public void done(ByteBuf result) {
+        if (!answered.compareAndSet(false, true)) {
+            secondAnswer(result, null);
+            return;
+        }
         data = result;
-        complete();
+        deliver();
     }
 
     @Override
@@ -80,9 +87,22 @@ final class Exchange implements CacheCallback, Runnable {
 
     /** Fails with a given error: a request refused before it reached the store. */
     void fail(NbdError err, String msg) {
+        if (!answered.compareAndSet(false, true)) {
+            secondAnswer(null, err + " " + msg);
+            return;
+        }
         error = err;
         message = msg;
-        complete();
+        deliver();
+    }
+
+    /** A store that answers twice has a bug: say so, release what came with it, leave the request alone. */
+    private static void secondAnswer(ByteBuf data, String what) {
+        if (data != null) {
+            data.release();
+        }
+        org.slf4j.LoggerFactory.getLogger(Exchange.class).error("a request was answered twice",
+                new IllegalStateException("second answer" + (what != null ? ": " + what : "")));
     }
 
     @Override
@@ -90,7 +110,7 @@ final class Exchange implements CacheCallback, Runnable {
         waitingFor = what;
     }
 
-    private void complete() {
+    private void deliver() {
         if (loop.inEventLoop()) {
             run();
         } else {

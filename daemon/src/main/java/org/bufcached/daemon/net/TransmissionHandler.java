@@ -10,7 +10,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.BlockStore;
 import org.bufcached.daemon.export.Export;
 import org.bufcached.protocol.Nbd;
@@ -45,6 +47,9 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private int inFlight;
     private boolean disconnecting;
+    /** The requests in flight, newest first, linked through {@link Exchange#next}; for the stuck-request report. */
+    private Exchange head;
+    private ScheduledFuture<?> stuckCheck;
 
     TransmissionHandler(Session session, Connections connections, RequestObserver observer) {
         this.session = session;
@@ -58,6 +63,64 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        connections.transmitting(this, true);
+        stuckCheck = ctx.executor().scheduleAtFixedRate(this::reportStuck, STUCK_CHECK_MILLIS, STUCK_CHECK_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        connections.transmitting(this, false);
+        if (stuckCheck != null) {
+            stuckCheck.cancel(false);
+        }
+        for (Exchange x = head; x != null; x = x.next) {
+            if (x.reportedStuck) {
+                x.reportedStuck = false;
+                connections.stuckEnded();
+            }
+        }
+    }
+
+    /** How often each connection looks for requests in flight for longer than {@code limits.stuck-request}. */
+    private static final long STUCK_CHECK_MILLIS = 1000;
+
+    /**
+     * The progress watchdog: a request in flight longer than the bound is logged
+     * once, with what it waits for, and counted, so that a stuck request shows
+     * before a user notices.
+     */
+    private void reportStuck() {
+        long bound = connections.stuckRequestNanos();
+        if (bound <= 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (Exchange x = head; x != null; x = x.next) {
+            if (!x.reportedStuck && now - x.startNanos > bound) {
+                x.reportedStuck = true;
+                connections.stuckStarted();
+                LOG.warn("request stuck: {}", describe(x, now));
+            }
+        }
+    }
+
+    private String describe(Exchange x, long now) {
+        String waiting = x.waitingFor;
+        return "peer=" + session.peer() + " export=" + session.export().name() + " command="
+                + Nbd.commandName(x.type) + " offset=" + x.offset + " length=" + x.length + " in flight for "
+                + TimeUnit.NANOSECONDS.toMillis(now - x.startNanos) + " ms, waiting for "
+                + (waiting != null ? waiting : "its first step");
+    }
+
+    /** Adds a line per request in flight to {@code lines}, on the loop. */
+    io.netty.util.concurrent.Future<?> describeInFlight(java.util.List<String> lines) {
+        return ctx.executor().submit(() -> {
+            long now = System.nanoTime();
+            for (Exchange x = head; x != null; x = x.next) {
+                lines.add(describe(x, now));
+            }
+        });
     }
 
     @Override
@@ -72,14 +135,19 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
                 return; // The client promised to send nothing after NBD_CMD_DISC.
             }
             Exchange x = Exchange.of(this, ctx.executor(), r);
-            requestStarted();
+            requestStarted(x);
             RequestValidator.Rejection rejection = connections.shuttingDown() ? RequestValidator.SHUTDOWN
                     : exportConnections.draining() ? RequestValidator.EXPORT_REMOVED
                     : RequestValidator.check(r, session);
             if (rejection != null) {
                 x.fail(rejection.error(), rejection.message());
             } else {
-                dispatch(r, x);
+                try {
+                    dispatch(r, x);
+                } catch (RuntimeException | Error e) {
+                    // A bug in the store: the request still gets its answer, the connection goes on.
+                    x.failed(e);
+                }
             }
         } finally {
             r.recycle();
@@ -124,24 +192,33 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     /** On the event loop, when the store has answered: write the reply. */
     void reply(Exchange x) {
         try {
-            if (x.error != null) {
-                writeError(x);
-            } else if (x.type == Nbd.NBD_CMD_READ) {
-                writeRead(x);
-            } else if (x.type == Nbd.NBD_CMD_BLOCK_STATUS) {
-                ByteBuf descriptors = x.data;
-                ctx.write(ReplyWriter.blockStatusHeader(alloc, x.cookie, true, session.allocationContextId(),
-                        descriptors.readableBytes()), ctx.voidPromise());
-                ctx.write(descriptors, ctx.voidPromise());
-            } else {
-                ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, 0), ctx.voidPromise());
-            }
-            ctx.flush();
-            observer.completed(session.export().name(), x.type, x.length, x.error, System.nanoTime() - x.startNanos);
+            writeReply(x);
+        } catch (RuntimeException | Error e) {
+            // The reply could not be written whole: the stream is out of step, only a close is safe.
+            LOG.error("cannot reply to {} on export {}; closing the connection", session.peer(),
+                    session.export().name(), e);
+            ctx.close();
         } finally {
+            requestFinished(x);
             x.recycle();
-            requestFinished();
         }
+    }
+
+    private void writeReply(Exchange x) {
+        if (x.error != null) {
+            writeError(x);
+        } else if (x.type == Nbd.NBD_CMD_READ) {
+            writeRead(x);
+        } else if (x.type == Nbd.NBD_CMD_BLOCK_STATUS) {
+            ByteBuf descriptors = x.data;
+            ctx.write(ReplyWriter.blockStatusHeader(alloc, x.cookie, true, session.allocationContextId(),
+                    descriptors.readableBytes()), ctx.voidPromise());
+            ctx.write(descriptors, ctx.voidPromise());
+        } else {
+            ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, 0), ctx.voidPromise());
+        }
+        ctx.flush();
+        observer.completed(session.export().name(), x.type, x.length, x.error, System.nanoTime() - x.startNanos);
     }
 
     private void writeRead(Exchange x) {
@@ -176,7 +253,12 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void requestStarted() {
+    private void requestStarted(Exchange x) {
+        x.next = head;
+        if (head != null) {
+            head.prev = x;
+        }
+        head = x;
         inFlight++;
         connections.requestStarted();
         exportConnections.requestStarted();
@@ -185,7 +267,20 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void requestFinished() {
+    private void requestFinished(Exchange x) {
+        if (x.prev != null) {
+            x.prev.next = x.next;
+        } else {
+            head = x.next;
+        }
+        if (x.next != null) {
+            x.next.prev = x.prev;
+        }
+        if (x.reportedStuck) {
+            connections.stuckEnded();
+            LOG.info("stuck request answered: {}{}", describe(x, System.nanoTime()),
+                    x.error != null ? " (" + x.error.wireName() + ")" : "");
+        }
         inFlight--;
         connections.requestFinished();
         exportConnections.requestFinished();

@@ -21,31 +21,31 @@ import org.slf4j.LoggerFactory;
  */
 final class ExportDrain {
     private static final Logger LOG = LoggerFactory.getLogger(Reloader.class);
-    /** How long requests in flight and the flush may take before the connections are closed anyway. */
-    private static final long DRAIN_MILLIS = 30_000;
-
     private final Export export;
     private final Connections connections;
     private final ExportConnections group;
+    /** {@code limits.shutdown-timeout}: how long requests in flight and the flush may take before the connections close. */
+    private final long drainMillis;
 
-    private ExportDrain(Export export, Connections connections, ExportConnections group) {
+    private ExportDrain(Export export, Connections connections, ExportConnections group, long drainMillis) {
         this.export = export;
         this.connections = connections;
         this.group = group;
+        this.drainMillis = drainMillis;
     }
 
     /** Stops new requests on the export's connections (new ones can no longer join). */
-    static ExportDrain begin(Export export, Connections connections) {
+    static ExportDrain begin(Export export, Connections connections, java.time.Duration drain) {
         ExportConnections group = connections.of(export.store());
         if (group != null) {
             group.beginDrain();
         }
-        return new ExportDrain(export, connections, group);
+        return new ExportDrain(export, connections, group, drain.toMillis());
     }
 
     /** Waits for the requests in flight, flushes, closes the connections and the store. */
     void finish() {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMillis);
         int open = 0;
         if (group != null) {
             while (group.inFlight() > 0 && System.nanoTime() < deadline) {
@@ -53,7 +53,7 @@ final class ExportDrain {
             }
             if (group.inFlight() > 0) {
                 LOG.warn("export {}: {} requests still in flight after {} ms; closing anyway", export.name(),
-                        group.inFlight(), DRAIN_MILLIS);
+                        group.inFlight(), drainMillis);
             }
         }
         flush(export.store(), deadline);
@@ -85,7 +85,7 @@ final class ExportDrain {
             // The store's close syncs once more; the connections are closed either way.
             LOG.error("export {}: flush before removal failed: {}", export.name(), e.getCause().getMessage());
         } catch (TimeoutException e) {
-            LOG.error("export {}: flush before removal did not finish within {} ms", export.name(), DRAIN_MILLIS);
+            LOG.error("export {}: flush before removal did not finish within {} ms", export.name(), drainMillis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

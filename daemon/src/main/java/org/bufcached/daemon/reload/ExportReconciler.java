@@ -65,7 +65,7 @@ public final class ExportReconciler {
         // Refuse new requests on all of them first, so their drains overlap.
         List<ExportDrain> drains = new ArrayList<>();
         for (Export export : retired) {
-            drains.add(ExportDrain.begin(export, connections));
+            drains.add(ExportDrain.begin(export, connections, loaded.limits().shutdownTimeout()));
         }
         for (ExportDrain drain : drains) {
             drain.finish();

@@ -1,8 +1,5 @@
 package org.bufcached.daemon.store;
 
-import static org.bufcached.protocol.Nbd.NBD_STATE_HOLE;
-import static org.bufcached.protocol.Nbd.NBD_STATE_ZERO;
-
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,8 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BackingFile implements AutoCloseable {
 
     private static final int FILE_MODE = 0644;
-    private static final int HOLE = NBD_STATE_HOLE | NBD_STATE_ZERO;
-    private static final int DATA = 0;
+    /** {@link #extents} marks a range that holds data. */
+    public static final int DATA = 0;
+    /** {@link #extents} marks a hole: it reads as zeroes and takes no space. */
+    public static final int HOLE = 1;
     private static final int CLOSED = -1;
     private static final int INITIAL_EXTENTS = 16;
 
@@ -170,7 +169,7 @@ public final class BackingFile implements AutoCloseable {
     /**
      * The allocation status of {@code [offset, offset + length)}, for BLOCK_STATUS
      * {@code base:allocation}: pairs of (length, flags), holes flagged
-     * {@code NBD_STATE_HOLE | NBD_STATE_ZERO} and data 0, consecutive from
+     * {@link #HOLE} and data {@link #DATA}, consecutive from
      * {@code offset}, at most {@code maxExtents} of them. They end at the end of the
      * range or of the file, whichever comes first, or earlier when
      * {@code maxExtents} runs out; there are none when {@code offset} is at or past

@@ -11,6 +11,7 @@ import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.EventLoopGroup;
 import org.bufcached.config.CacheConfig;
 import org.bufcached.daemon.io.BlockingPool;
+import org.bufcached.daemon.io.FileIo;
 import org.bufcached.daemon.io.IoEngine;
 import org.bufcached.daemon.io.IoLoops;
 import org.bufcached.daemon.store.BackingFile;
@@ -59,12 +60,18 @@ final class CacheFixture implements AutoCloseable {
     final BufCache cache;
     /** One event loop with the fallback engine's file I/O: where the cache's operations run. */
     final EventLoopGroup group = new DefaultEventLoopGroup(1);
-    final IoLoops loops = IoLoops.attach(IoEngine.NIO, group, new BlockingPool(2, "test-io"));
+    final IoLoops loops;
     private final List<BackingFile> backings = new ArrayList<>();
     private final List<CachedFile> files = new ArrayList<>();
 
     CacheFixture(Path dir, Cfg cfg, int queueSets) {
+        this(dir, cfg, queueSets, java.util.function.UnaryOperator.identity());
+    }
+
+    /** With each loop's file I/O wrapped by {@code decorate} (to inject faults). */
+    CacheFixture(Path dir, Cfg cfg, int queueSets, java.util.function.UnaryOperator<FileIo> decorate) {
         this.dir = dir;
+        this.loops = IoLoops.attach(IoEngine.NIO, group, new BlockingPool(2, "test-io"), decorate);
         this.cache = new BufCache(cfg.build(), queueSets, 64, loops);
         cache.bindCurrentThread(0);
     }

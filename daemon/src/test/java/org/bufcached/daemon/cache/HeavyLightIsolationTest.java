@@ -12,8 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * buf_daemon and buf_daemon_hw running on their threads, write-backs on the
- * fallback engine's pool: a heavy export whose store has stalled must not hold up
- * the write-back of a light one.
+ * fallback engine's write-back lane: a heavy export whose store has stalled must
+ * not hold up the write-back of a light one.
  */
 class HeavyLightIsolationTest {
     @TempDir
@@ -37,16 +37,16 @@ class HeavyLightIsolationTest {
 
     /**
      * The heavy store hangs in the kernel: each of its write-backs holds a thread of
-     * the fallback engine's pool (two threads here) for as long as the store is
-     * stalled. Light write-back must still go through: buf_daemon_hw may hold only
-     * half of the pool.
+     * the fallback engine's write-back lane (two threads here) for as long as the
+     * store is stalled. Light write-back must still go through: buf_daemon_hw may
+     * hold only half of the lane.
      */
     @Test
     void aStalledHeavyStoreDoesNotHoldUpLightWriteBack() throws Exception {
         CacheFixture fx = new CacheFixture(dir, bufinit2MiB(), 1);
         BufCache cache = fx.cache;
         BufSpace space = cache.space;
-        assertThat(space.maxHeavyWritebacks).as("half of a pool of two").isEqualTo(1);
+        assertThat(space.maxHeavyWritebacks).as("half of a write-back lane of two").isEqualTo(1);
         BufDaemon light = new BufDaemon(cache, false, n -> { });
         BufDaemon heavyDaemon = new BufDaemon(cache, true, n -> { });
         CountDownLatch storeBack = new CountDownLatch(1);
@@ -54,15 +54,16 @@ class HeavyLightIsolationTest {
             CachedFile heavy = fx.file("nfs", 2 * MIB, true);
             CachedFile ssd = fx.file("ssd", 2 * MIB, false);
             AtomicInteger heavyWrites = new AtomicInteger();
-            heavy.writeBack = (file, io, off, len, done) -> io.offload(() -> {
+            // The store hangs: its sync_file_range sits in the kernel, holding a thread of the lane.
+            heavy.writeBack = (file, io, off, len, done) -> fx.loops.writeBackPool().execute(() -> {
                 heavyWrites.incrementAndGet();
                 try {
-                    storeBack.await(); // the store hangs: the call sits in the kernel, on a pool thread
+                    storeBack.await();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                return 0;
-            }, done);
+                io.loop().execute(() -> done.complete(0));
+            });
             light.start();
             heavyDaemon.start();
 

@@ -123,7 +123,7 @@ class FioIT {
     }
 
     /** Exit 0, fio's job error 0, no verify message, and the byte counts when given (negative: any). */
-    private static void assertClean(Tool.Result r, long written, long read) {
+    static void assertClean(Tool.Result r, long written, long read) {
         assertThat(r.exitCode()).as(r.describe()).isZero();
         assertThat(jobErrors(r.stdout())).as(r.describe()).containsOnly(0).isNotEmpty();
         assertThat(r.stdout() + r.stderr()).as(r.describe()).doesNotContain("verify:").doesNotContain("bad magic");

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 class BackingFileTest {
 
     private static final int MIB = 1 << 20;
-    private static final long HOLE = 3;
-    private static final long DATA = 0;
+    private static final long HOLE = BackingFile.HOLE;
+    private static final long DATA = BackingFile.DATA;
 
     @TempDir
     Path dir;
