@@ -107,7 +107,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     private String describe(Exchange x, long now) {
         String waiting = x.waitingFor;
-        return "peer=" + session.peer() + " export=" + session.export().name() + " command="
+        return session.connection() + " command="
                 + Nbd.commandName(x.type) + " offset=" + x.offset + " length=" + x.length + " in flight for "
                 + TimeUnit.NANOSECONDS.toMillis(now - x.startNanos) + " ms, waiting for "
                 + (waiting != null ? waiting : "its first step");
@@ -195,8 +195,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             writeReply(x);
         } catch (RuntimeException | Error e) {
             // The reply could not be written whole: the stream is out of step, only a close is safe.
-            LOG.error("cannot reply to {} on export {}; closing the connection", session.peer(),
-                    session.export().name(), e);
+            LOG.error("cannot reply, closing the connection {}", session.connection(), e);
             ctx.close();
         } finally {
             requestFinished(x);
