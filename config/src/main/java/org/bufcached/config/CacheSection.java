@@ -17,8 +17,9 @@ final class CacheSection {
     private static final long PAGE = 4096;
     private static final ScalarType<Long> BUFFER_SIZE = ScalarType.SIZE.where(
             size -> ScalarType.isPowerOfTwo(size) && size >= PAGE, "must be a power of two of at least 4KiB");
+    /** A window is read through one ByteBuffer: at most 1 GiB (the JDK's buffers index with an int). */
     private static final ScalarType<Long> WINDOW_SIZE = ScalarType.POSITIVE_SIZE.where(
-            size -> size % PAGE == 0, "must be a multiple of 4KiB");
+            size -> size % PAGE == 0 && size <= (1L << 30), "must be a multiple of 4KiB, at most 1GiB");
 
     private CacheSection() {
     }

@@ -86,8 +86,8 @@ class ConfigProblemsTest {
     void inconsistentCacheSizesNameBothValues() {
         assertThat(problem("cache:\n  lodirtybufspace: 100MiB\n  hidirtybufspace: 50MiB\n")).isEqualTo(at(2, 20,
                 "cache.lodirtybufspace", "lodirtybufspace (100MiB) must not exceed hidirtybufspace (50MiB)"));
-        assertThat(problem("cache:\n  window-size: 2GiB\n  max-mapped: 1GiB\n")).isEqualTo(at(2, 16,
-                "cache.window-size", "window-size (2GiB) must not exceed max-mapped (1GiB)"));
+        assertThat(problem("cache:\n  window-size: 1GiB\n  max-mapped: 512MiB\n")).isEqualTo(at(2, 16,
+                "cache.window-size", "window-size (1GiB) must not exceed max-mapped (512MiB)"));
     }
 
     @Test
@@ -103,12 +103,14 @@ class ConfigProblemsTest {
         assertThat(problems("cache:\n  buffer-size: 3000\n  window-size: 1000000\n  flushperqueue: 0\n"))
                 .containsExactly(
                         at(2, 16, "cache.buffer-size", "must be a power of two of at least 4KiB, got 3000"),
-                        at(3, 16, "cache.window-size", "must be a multiple of 4KiB, got 1000000"),
+                        at(3, 16, "cache.window-size", "must be a multiple of 4KiB, at most 1GiB, got 1000000"),
                         at(4, 18, "cache.flushperqueue", "must be at least 1, got 0"));
         assertThat(problem("cache:\n  buffer-size: 1MiB\n  cluster-limit: 1MiB\n  window-size: 1028KiB\n"))
                 .isEqualTo(at(4, 16, "cache.window-size", "window-size (1028KiB) must be a multiple of buffer-size (1MiB)"));
         assertThat(problem("cache:\n  size: 1MiB\n  buffer-size: 2MiB\n  cluster-limit: 2MiB\n")).isEqualTo(
                 at(3, 16, "cache.buffer-size", "buffer-size (2MiB) must not exceed size (1MiB)"));
+        assertThat(problem("cache:\n  window-size: 2GiB\n  max-mapped: 4GiB\n")).isEqualTo(
+                at(2, 16, "cache.window-size", "must be a multiple of 4KiB, at most 1GiB, got 2GiB"));
         assertThat(problem("cache:\n  hibufspace: 101%\n").message())
                 .isEqualTo("a percentage must be between 0% and 100%, got \"101%\"");
         assertThat(problem("cache:\n  cluster-limit: 50%\n").message()).startsWith("a percentage is not allowed here");

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 final class BufDaemon implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(BufDaemon.class);
-    /** How often each file's size is compared with its export's. */
-    private static final long SIZE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How often each file's identity (the path still names it) is checked: a stat of the path. */
+    private static final long IDENTITY_CHECK_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final BufCache cache;
     private final BufSpace space;
@@ -36,7 +36,7 @@ final class BufDaemon implements Runnable {
     private final Buf marker = Buf.marker();
     private final Thread thread;
     private volatile boolean running = true;
-    private long lastSizeCheck;
+    private long lastIdentityCheck;
 
     final LongAdder passes = new LongAdder();
     final LongAdder buffersWritten = new LongAdder();
@@ -124,9 +124,9 @@ final class BufDaemon implements Runnable {
     /** Background syncs and size checks for the files of this daemon's flush class. */
     private void maintainFiles() {
         long now = System.nanoTime();
-        boolean checkSizes = now - lastSizeCheck >= SIZE_CHECK_NANOS;
-        if (checkSizes) {
-            lastSizeCheck = now;
+        boolean checkIdentity = now - lastIdentityCheck >= IDENTITY_CHECK_NANOS;
+        if (checkIdentity) {
+            lastIdentityCheck = now;
         }
         for (CachedFile f : cache.files) {
             if (f.heavy() != heavy || f.closed()) {
@@ -136,8 +136,13 @@ final class BufDaemon implements Runnable {
             if (interval > 0) {
                 f.durability.backgroundSync(interval);
             }
-            if (checkSizes && f.checkShrunk() >= 0) {
+            // Every pass (at least ten a second): an lseek, cheap, and the sooner a file cut
+            // short is known, the fewer reads are served from pages past its end.
+            if (f.checkShrunk() >= 0) {
                 cache.shrunk(f);
+            }
+            if (checkIdentity) {
+                f.checkReplaced();
             }
         }
     }

@@ -20,6 +20,8 @@ public final class BufSpace {
     /** Slots of the wake ring; a writer waits for its share to pass the ring. */
     static final int BD_WAKE_SIZE = 64;
     static final int BD_WAKE_MASK = BD_WAKE_SIZE - 1;
+    /** The flushers' longest sleep. */
+    static final long BD_SLEEP_MILLIS = 100;
 
     // Counters (vfs_bio's globals).
     final AtomicLong bufspace = new AtomicLong();
@@ -228,14 +230,18 @@ public final class BufSpace {
         }
     }
 
-    /** A daemon sleeps until requested, or a second passes (the seed's hz). */
+    /**
+     * A daemon sleeps until requested, or {@link #BD_SLEEP_MILLIS} pass: shorter
+     * than the seed's hz so that a backing file cut short or replaced under its
+     * export is noticed within a tenth of a second.
+     */
     void bd_sleep(boolean heavy) {
         AtomicInteger req = heavy ? bd_request_hw : bd_request;
         Object monitor = heavy ? bdWakeupHw : bdWakeup;
         synchronized (monitor) {
             if (req.getAndSet(0) == 0) {
                 try {
-                    monitor.wait(1000);
+                    monitor.wait(BD_SLEEP_MILLIS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -323,7 +329,7 @@ public final class BufSpace {
         }
     }
 
-    /** Wakes every writer so each re-checks the marks; the seed's one-second sleep timeout. */
+    /** Wakes every writer so each re-checks the marks; the seed's sleep timeout. */
     void recheckWaiters() {
         for (int s = 0; s < BD_WAKE_SIZE; s++) {
             drainSlot(s);

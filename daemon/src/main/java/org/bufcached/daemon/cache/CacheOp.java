@@ -56,6 +56,17 @@ abstract class CacheOp implements Runnable, IoCompletion {
     /** Lets go of everything held, then fails the operation with {@code cause}. */
     abstract void abort(Throwable cause);
 
+    // What an operation waits for, for the stuck-request report: constants, so that
+    // saying it costs nothing (the request's command, offset and length are known).
+    static final String BUFFER = "a buffer (locked by another request, or none free)";
+    static final String BUFFER_LOCK = "a buffer locked by another request";
+    static final String FILE_READ = "a read from the file";
+    static final String FILE_WRITE = "a write to the file";
+    static final String FILE_CHANGE = "fallocate on the file";
+    static final String SYNC = "an fdatasync of the file";
+    static final String PAGE_CHECK = "a check that a page in doubt is still in memory";
+    static final String THROTTLE = "write-back to catch up (dirty data above the high mark)";
+
     /** Marks the wait for the stuck-request report. */
     final void waiting(String what) {
         callback.waiting(what);

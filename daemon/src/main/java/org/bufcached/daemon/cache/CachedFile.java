@@ -253,6 +253,39 @@ public final class CachedFile {
         return -1;
     }
 
+    /** Whether the path named another file (or none) at the last check; logged once per change. */
+    private volatile boolean replaced;
+
+    /**
+     * Checks that the export's path still names the open file: an operator who
+     * removes the file or renames another over it leaves the daemon serving the
+     * old, deleted inode, whose data is gone once the daemon stops. Blocking (a
+     * stat); off the loops. Returns true while the path names another file or none.
+     */
+    boolean checkReplaced() {
+        String now = backing.pathIdentity();
+        boolean differs = !backing.identity().equals(now);
+        if (differs && !replaced) {
+            LOG.warn("export {}: {} {} while exported: the daemon still serves the file it opened, which is no longer"
+                    + " reachable by that path; what clients write now is lost when the daemon stops. Reload the"
+                    + " export (or restart) to serve the file the path names now", name, backing.path(),
+                    now.isEmpty() ? "was removed" : "was replaced by another file");
+        } else if (!differs && replaced) {
+            LOG.info("export {}: {} names the exported file again", name, backing.path());
+        }
+        replaced = differs;
+        return differs;
+    }
+
+    /** Checks the size at once (after an I/O error that suggests the file ended); off the loops. */
+    void checkSoon(BufCache cache, FileIo io) {
+        io.offload(() -> checkShrunk(), result -> {
+            if (result >= 0) {
+                cache.shrunk(this);
+            }
+        });
+    }
+
     @Override
     public String toString() {
         return name;

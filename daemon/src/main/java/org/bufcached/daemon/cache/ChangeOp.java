@@ -81,7 +81,7 @@ final class ChangeOp extends CacheOp implements Durability.SyncWaiter {
                     boolean parked = bp.lock.park(resume);
                     cache.bqdrop(bp);
                     if (parked) {
-                        waiting("a locked buffer of " + file.name() + " at block " + blkno);
+                        waiting(CacheOp.BUFFER_LOCK);
                         return;
                     }
                     continue;
@@ -105,7 +105,7 @@ final class ChangeOp extends CacheOp implements Durability.SyncWaiter {
             return;
         }
         generation = file.durability.generation();
-        waiting("a change of " + file.name() + " at " + offset);
+        waiting(CacheOp.FILE_CHANGE);
         change.apply(io, file.fd, offset, length, this);
     }
 
@@ -116,7 +116,7 @@ final class ChangeOp extends CacheOp implements Durability.SyncWaiter {
         }
         file.durability.written(offset, length, generation);
         if (sync) {
-            waiting("fdatasync of " + file.name());
+            waiting(CacheOp.SYNC);
             file.durability.sync(this, io);
             return;
         }

@@ -78,7 +78,7 @@ final class ReadOp extends CacheOp {
                 // Parked. Let go of the buffers this read holds, or a read larger than
                 // the free space would wait for itself.
                 consolidate();
-                waiting("a buffer of " + file.name() + " at block " + blkno);
+                waiting(CacheOp.BUFFER);
                 return;
             }
             if ((bp.valid & need(blkno, pos)) == need(blkno, pos)) {
@@ -104,7 +104,7 @@ final class ReadOp extends CacheOp {
     }
 
     private void submitRead() {
-        waiting("a read of " + file.name() + " at " + (pos + missDone));
+        waiting(CacheOp.FILE_READ);
         io.read(file.fd, missData.memoryAddress() + missDone, missLength - missDone, pos + missDone, 0, this);
     }
 
@@ -120,12 +120,14 @@ final class ReadOp extends CacheOp {
             throw e;
         }
         if (result == 0) {
-            // The file ends before the export does: someone cut it short.
+            // The file ends before the export does: someone cut it short. Tell the cache now,
+            // not at the flushers' next look, so that no hit is served past the new end.
             for (Buf bp : batch) {
                 bp.setFlags(Buf.B_INVAL);
                 cache.brelse(bp);
             }
             batch.clear();
+            file.checkSoon(cache, io);
             throw shrunk();
         }
         missDone += (int) result;
@@ -189,7 +191,7 @@ final class ReadOp extends CacheOp {
         long inBlock = pos - bp.loffset;
         int n = (int) Math.min(end - pos, bp.size - inBlock);
         pos += n;
-        add(new HeldSlice(cache, bp, bp.windowRef.mapping().byteBuffer(bp.windowOffset() + inBlock, n)));
+        add(HeldSlice.of(cache, bp, bp.windowOffset() + inBlock, n));
     }
 
     private void add(ByteBuf part) {

@@ -14,6 +14,8 @@ final class Window {
     private final int index;
     private final long generation;
     final AtomicInteger refs = new AtomicInteger();
+    /** Pooled READ views of this window's memory (the whole window as one ByteBuffer, made once). */
+    final io.netty.util.Recycler<HeldSlice> slices;
     /** Drops a reference taken for an operation on the window's memory, when it completes. */
     final IoCompletion dropRef = result -> refs.decrementAndGet();
     volatile boolean retired;
@@ -25,6 +27,7 @@ final class Window {
         this.file = file;
         this.index = index;
         this.generation = generation;
+        this.slices = HeldSlice.pool(mapping.byteBuffer(0, (int) mapping.length()));
     }
 
     MappedWindow mapping() {

@@ -102,7 +102,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
             }
             Buf bp = cache.getblk(file, pos / bsize, resume);
             if (bp == null) {
-                waiting("a buffer of " + file.name() + " at block " + pos / bsize);
+                waiting(CacheOp.BUFFER);
                 return; // parked: resumes here
             }
             following(bp);
@@ -120,7 +120,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
         data = null;
         if (sync) {
             phase = SYNCING;
-            waiting("fdatasync of " + file.name());
+            waiting(CacheOp.SYNC);
             file.durability.sync(this, io);
             return;
         }
@@ -161,7 +161,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
         if (scratch == null) {
             scratch = ByteBufAllocator.DEFAULT.directBuffer((int) pageSize);
         }
-        waiting("a check of a page in doubt of " + file.name());
+        waiting(CacheOp.PAGE_CHECK);
         long length = Math.min(pageSize, file.size() - (page << shift));
         io.read(file.fd, scratch.memoryAddress(), (int) length, page << shift, Syscalls.RWF_NOWAIT, this);
         return true;
@@ -182,7 +182,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
     }
 
     private void submitWrite() {
-        waiting("a write to " + file.name() + " at " + (pos + runDone));
+        waiting(CacheOp.FILE_WRITE);
         int index = data.readerIndex() + (int) (pos - start) + runDone;
         io.write(file.fd, data.memoryAddress() + index, runLength - runDone, pos + runDone, this);
     }
@@ -268,7 +268,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
         phase = THROTTLED;
         long excess = cache.space.bd_heatup();
         if (excess > 0) {
-            waiting("write-back to catch up (dirty data above the high mark)");
+            waiting(CacheOp.THROTTLE);
         }
         cache.space.bd_wait(excess, afterThrottle);
     }

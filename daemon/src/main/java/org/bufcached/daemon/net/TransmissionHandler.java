@@ -325,6 +325,11 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof DecoderException) {
             Throwable reason = cause.getCause() != null ? cause.getCause() : cause;
             LOG.warn("protocol error {} {}", session.connection(), keyValue("reason", reason.getMessage()));
+        } else if (cause instanceof IOException && String.valueOf(cause.getMessage()).contains("Bad address")) {
+            // EFAULT: a reply's data was not readable: its pages lie past the end of a backing
+            // file cut short under the export, between the cut and the daemon noticing it.
+            LOG.warn("connection closed {}: a reply's data could not be read ({}); was its backing file cut short?",
+                    session.connection(), cause.getMessage());
         } else if (cause instanceof IOException) {
             LOG.debug("I/O error {} {}", session.connection(), keyValue("reason", cause.getMessage()));
         } else {

@@ -50,6 +50,28 @@ public final class BackingFile implements AutoCloseable {
         return other;
     }
 
+    /**
+     * "device:inode" of the open file, as the kernel sees it through
+     * /proc/self/fd; the same for the file the path names while it is this one.
+     */
+    public String identity() {
+        return identityOf(Path.of("/proc/self/fd/" + fd()));
+    }
+
+    /** "device:inode" of the file {@link #path()} names now, or "" when it names none. */
+    public String pathIdentity() {
+        return identityOf(path);
+    }
+
+    private static String identityOf(Path p) {
+        try {
+            java.util.Map<String, Object> a = java.nio.file.Files.readAttributes(p, "unix:dev,ino");
+            return a.get("dev") + ":" + a.get("ino");
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return "";
+        }
+    }
+
     /** Opens an existing file, read-only or for reading and writing. */
     public static BackingFile open(Path path, boolean readOnly) throws PosixException {
         int flags = (readOnly ? Posix.O_RDONLY : Posix.O_RDWR) | Posix.O_CLOEXEC;

@@ -113,7 +113,7 @@ class RecoveryTest {
     void pagesStillInMemoryAreWrittenAgainAndTheNextFlushSucceeds() throws Exception {
         failWriteBack(false);
         flushers();
-        assertThat(f.stats().writebackErrors()).isEqualTo(1);
+        CacheFixture.await("the write-back's failure", () -> f.stats().writebackErrors() == 1);
         // (The background recovery may already be under way.) The disk is fine again:
         // the next FLUSH rewrites whatever is still in doubt, then syncs.
         f.writeBack = CachedFile.WriteBack.SYNC_FILE_RANGE;
