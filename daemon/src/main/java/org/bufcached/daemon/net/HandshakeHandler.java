@@ -1,6 +1,7 @@
 package org.bufcached.daemon.net;
 
 import static net.logstash.logback.argument.StructuredArguments.keyValue;
+import static net.logstash.logback.argument.StructuredArguments.value;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -298,7 +299,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     private void fail(ChannelHandlerContext ctx, HandshakeFailure failure, String reason) {
-        LOG.warn("handshake failure {} {} {}", connection, keyValue("failure", failure.label()), keyValue("reason", reason));
+        LOG.warn("{} {} {} {}", value("event", "handshake failure"), connection, keyValue("failure", failure.label()),
+                keyValue("reason", reason));
         connections.handshakeFailed(failure);
         cancelTimeout();
         ctx.close();

@@ -1,6 +1,7 @@
 package org.bufcached.daemon.net;
 
 import static net.logstash.logback.argument.StructuredArguments.keyValue;
+import static net.logstash.logback.argument.StructuredArguments.value;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -240,7 +241,7 @@ public final class NbdServer implements AutoCloseable {
             InetAddress tcpClient = remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress() : null;
             ConnectionContext connection = ConnectionContext.accepted(ch);
             if (!connections.admitsAnother()) {
-                LOG.warn("handshake failure {} {} {}", connection,
+                LOG.warn("{} {} {} {}", value("event", "handshake failure"), connection,
                         keyValue("failure", HandshakeFailure.TOO_MANY_CONNECTIONS.label()),
                         keyValue("reason", "connection limit of " + connections.open() + " reached"));
                 connections.handshakeFailed(HandshakeFailure.TOO_MANY_CONNECTIONS);

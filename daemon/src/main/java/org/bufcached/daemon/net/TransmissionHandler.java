@@ -1,6 +1,7 @@
 package org.bufcached.daemon.net;
 
 import static net.logstash.logback.argument.StructuredArguments.keyValue;
+import static net.logstash.logback.argument.StructuredArguments.value;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -247,8 +248,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, error.code()), ctx.voidPromise());
         }
         if (error == NbdError.EIO || error == NbdError.ENOSPC) {
-            LOG.warn("request failed {} {} {}", session.connection(), keyValue("error", error.wireName()),
-                    keyValue("reason", x.message));
+            LOG.warn("{} {} {} {}", value("event", "request failed"), session.connection(),
+                    keyValue("error", error.wireName()), keyValue("reason", x.message));
         }
     }
 
