@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.bufcached.protocol.client.HandshakeClientDecoder;
 import org.bufcached.protocol.client.HandshakeClientEncoder;
@@ -32,7 +33,7 @@ public final class BlockingHandshake {
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.pipeline().addLast("handshake-decoder", new HandshakeClientDecoder(1 << 16))
                 .addLast(HandshakeClientEncoder.INSTANCE, handshake);
-        CompletableFuture<ExportInfo> result = new Negotiator(handshake, options).go(exportName);
+        CompletableFuture<ExportInfo> result = new Negotiator(handshake, options, Optional.empty()).go(exportName);
         byte[] buf = new byte[8192];
         try {
             while (!result.isDone()) {

@@ -2,8 +2,12 @@ package org.bufcached.client;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -49,9 +53,14 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private List<OptionReply> collected;
     private CompletableFuture<Replies> optionFuture;
     private CompletableFuture<ExportNameReply> exportNameFuture;
+    private CompletableFuture<Void> tlsFuture;
 
     CompletableFuture<ServerGreeting> greeting() {
         return greeting;
+    }
+
+    Channel channel() {
+        return ctx.channel();
     }
 
     @Override
@@ -87,6 +96,44 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         return exportNameFuture;
     }
 
+    /**
+     * After the server acknowledged NBD_OPT_STARTTLS: puts {@code tls} at the head
+     * of the pipeline, where it starts the TLS handshake, and a fresh decoder
+     * behind it; completes when the handshake is done. Bytes the old decoder still
+     * holds came in the clear after the acknowledgement: removing it hands them
+     * to this handler, which fails the connection, so they never pass for replies
+     * sent over TLS.
+     */
+    CompletableFuture<Void> startTls(ChannelHandler tls) {
+        tlsFuture = new CompletableFuture<>();
+        CompletableFuture<Void> f = tlsFuture;
+        ChannelPipeline p = ctx.pipeline();
+        HandshakeClientDecoder decoder = p.get(HandshakeClientDecoder.class);
+        String name = p.context(decoder).name();
+        p.addFirst("tls", tls);
+        p.remove(decoder);
+        if (ctx.channel().isActive()) {
+            p.addAfter("tls", name, decoder.afterStartTls());
+        }
+        return f;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof SslHandshakeCompletionEvent && tlsFuture != null) {
+            SslHandshakeCompletionEvent event = (SslHandshakeCompletionEvent) evt;
+            CompletableFuture<Void> f = tlsFuture;
+            tlsFuture = null;
+            if (event.isSuccess()) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(new NbdException("TLS handshake failed: " + Errors.message(event.cause()),
+                        event.cause()));
+            }
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ServerGreeting) {
@@ -97,6 +144,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             f.complete((ExportNameReply) msg);
         } else if (msg instanceof OptionReply && optionFuture != null) {
             onOptionReply((OptionReply) msg);
+        } else if (msg instanceof ByteBuf) {
+            // What the decoder held when STARTTLS replaced it: sent in the clear, so possibly forged.
+            throw new NbdProtocolException("the server sent bytes in the clear after acknowledging NBD_OPT_STARTTLS");
         } else {
             throw new NbdProtocolException("unexpected " + msg + " during the handshake");
         }
@@ -132,6 +182,10 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     private void failAll(Throwable t) {
         greeting.completeExceptionally(t);
+        if (tlsFuture != null) {
+            tlsFuture.completeExceptionally(t);
+            tlsFuture = null;
+        }
         if (optionFuture != null) {
             optionFuture.completeExceptionally(t);
             optionFuture = null;

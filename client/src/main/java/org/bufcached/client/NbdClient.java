@@ -13,6 +13,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -99,6 +100,12 @@ public final class NbdClient implements AutoCloseable {
                                                          Function<Negotiator, CompletableFuture<T>> negotiation,
                                                          Finisher<T, R> finisher) {
         EventLoopGroup group = options.group() != null ? options.group() : Transport.shared();
+        Optional<ClientTls> tls;
+        try {
+            tls = uri.isTls() ? Optional.of(ClientTls.of(uri)) : Optional.empty();
+        } catch (java.io.IOException e) {
+            return CompletableFuture.failedFuture(new NbdException("TLS for " + uri + ": " + e.getMessage(), e));
+        }
         HandshakeHandler handshake = new HandshakeHandler();
         Bootstrap b = new Bootstrap().group(group).channel(Transport.channelClass(group, uri.isUnix()))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
@@ -121,7 +128,7 @@ public final class NbdClient implements AutoCloseable {
                 return;
             }
             Channel ch = cf.channel();
-            negotiation.apply(new Negotiator(handshake, options)).thenApply(t -> finisher.finish(ch, t))
+            negotiation.apply(new Negotiator(handshake, options, tls)).thenApply(t -> finisher.finish(ch, t))
                     .whenComplete((r, t) -> {
                         if (t != null) {
                             ch.close();

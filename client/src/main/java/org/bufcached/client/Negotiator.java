@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.bufcached.protocol.ExportNameReply;
@@ -30,13 +31,16 @@ final class Negotiator {
 
     private final HandshakeHandler handshake;
     private final ClientOptions options;
+    /** Empty for a plaintext connection. */
+    private final Optional<ClientTls> tls;
     private boolean fixedNewstyle;
     private boolean noZeroes;
     private boolean structured;
 
-    Negotiator(HandshakeHandler handshake, ClientOptions options) {
+    Negotiator(HandshakeHandler handshake, ClientOptions options, Optional<ClientTls> tls) {
         this.handshake = handshake;
         this.options = options;
+        this.tls = tls;
     }
 
     /** Negotiates and enters the transmission phase on {@code exportName}. */
@@ -87,12 +91,30 @@ final class Negotiator {
                 .thenCompose(info -> abort().thenApply(x -> info));
     }
 
+    /** The greeting and the client flags, then NBD_OPT_STARTTLS first of all when TLS is wanted. */
     private CompletableFuture<Void> greet() {
-        return handshake.greeting().thenAccept(g -> {
+        CompletableFuture<Void> greeted = handshake.greeting().thenAccept(g -> {
             fixedNewstyle = (g.handshakeFlags() & Nbd.NBD_FLAG_FIXED_NEWSTYLE) != 0;
             noZeroes = (g.handshakeFlags() & Nbd.NBD_FLAG_NO_ZEROES) != 0;
             handshake.sendClientFlags((fixedNewstyle ? Nbd.NBD_FLAG_C_FIXED_NEWSTYLE : 0)
                     | (noZeroes ? Nbd.NBD_FLAG_C_NO_ZEROES : 0));
+        });
+        return tls.isEmpty() ? greeted : greeted.thenCompose(v -> startTls(tls.get()));
+    }
+
+    /**
+     * As libnbd with TLS required: STARTTLS before any other option, so that
+     * nothing is negotiated in the clear; a refusal ends the connection, since a
+     * client that wants TLS must not carry on without it.
+     */
+    private CompletableFuture<Void> startTls(ClientTls tls) {
+        requireFixedNewstyle("TLS");
+        return handshake.option(Nbd.NBD_OPT_STARTTLS, Unpooled.EMPTY_BUFFER).thenCompose(r -> {
+            if (!r.acked()) {
+                throw new CompletionException(new NbdException("the server refused TLS: "
+                        + Errors.message(r.refusal())));
+            }
+            return handshake.startTls(tls.newHandler(handshake.channel()));
         });
     }
 

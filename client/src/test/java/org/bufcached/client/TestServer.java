@@ -63,7 +63,13 @@ public final class TestServer implements AutoCloseable {
         return start(Kind.BUFCACHED, dir, 0, file, metricsListen);
     }
 
-    private static TestServer start(Kind kind, Path dir, long size, Path file, String metricsListen)
+    /** Starts bufcached serving {@code file} as export "disk", with more command-line arguments such as --tls. */
+    public static TestServer bufcached(Path dir, Path file, String metricsListen, String... args)
+            throws IOException, InterruptedException {
+        return start(Kind.BUFCACHED, dir, 0, file, metricsListen, args);
+    }
+
+    private static TestServer start(Kind kind, Path dir, long size, Path file, String metricsListen, String... args)
             throws IOException, InterruptedException {
         Path socket = dir.resolve(kind.name().toLowerCase() + ".sock");
         List<String> cmd = new ArrayList<>();
@@ -88,6 +94,7 @@ public final class TestServer implements AutoCloseable {
                 export = "disk";
                 cmd.addAll(List.of(javaBinary(), "-jar", DAEMON_JAR.toString(), "--unix", socket.toString(),
                         "--metrics", metricsListen, "--export", export + "=" + file));
+                cmd.addAll(List.of(args));
                 break;
             default:
                 throw new IllegalArgumentException(kind.name());

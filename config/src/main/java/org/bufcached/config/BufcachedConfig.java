@@ -11,10 +11,16 @@ import java.util.Optional;
  * @param source the file it was loaded from; empty for the embedded default or parsed text
  */
 public record BufcachedConfig(ListenConfig listen, List<ExportConfig> exports, CacheConfig cache, IoConfig io,
-                              LimitsConfig limits, MetricsConfig metrics, LoggingConfig logging,
+                              LimitsConfig limits, MetricsConfig metrics, LoggingConfig logging, TlsConfig tls,
                               Optional<Path> source) {
     public BufcachedConfig {
         exports = List.copyOf(exports);
+    }
+
+    /** A configuration without TLS. */
+    public BufcachedConfig(ListenConfig listen, List<ExportConfig> exports, CacheConfig cache, IoConfig io,
+                           LimitsConfig limits, MetricsConfig metrics, LoggingConfig logging, Optional<Path> source) {
+        this(listen, exports, cache, io, limits, metrics, logging, TlsConfig.OFF, source);
     }
 
     /** The export called {@code name}, if configured. */

@@ -13,14 +13,14 @@ import java.util.stream.Collectors;
  *
  * <ul>
  * <li>Exports added are opened and exports removed are closed, live.</li>
- * <li>An export whose {@code allow} list is all that changed is updated in
- *     place: the change is listed under {@link #live()} as
- *     {@code exports[name].allow}.</li>
+ * <li>An export whose {@code allow} list, {@code tls} or {@code identities}
+ *     is all that changed is updated in place: the change is listed under
+ *     {@link #live()} as {@code exports[name].allow} (and so on).</li>
  * <li>An export with any other change (its file, size, block sizes...) is
  *     listed in {@link #exportsChanged()} with every key that changed; the
  *     daemon replaces it, closing its connections.</li>
  * <li>Settings the running daemon can adopt (cache watermarks and tunables
- *     other than the sizes that shape its memory, limits, log level) are in
+ *     other than the sizes that shape its memory, limits, log level, TLS) are in
  *     {@link #live()}; the others (listen addresses, cache size, buffer size,
  *     window size, I/O workers, the metrics endpoint, a logback.xml path) are in
  *     {@link #restart()} and take effect only after a restart.</li>
@@ -75,6 +75,11 @@ public record ConfigDiff(List<ExportConfig> exportsAdded, List<ExportConfig> exp
             new Setting<>("metrics.listen", false, config -> config.metrics().listen()),
             new Setting<>("logging.level", true, config -> config.logging().level()),
             new Setting<>("logging.format", false, config -> config.logging().format().yamlName()),
+            new Setting<>("tls.mode", true, config -> config.tls().mode().yamlName()),
+            new Setting<>("tls.certificates", true, config -> config.tls().certificates().map(Object::toString).orElse("")),
+            new Setting<>("tls.verify-peer", true, config -> config.tls().verifyPeer()),
+            new Setting<>("tls.psk-file", true, config -> config.tls().pskFile().map(Object::toString).orElse("")),
+            new Setting<>("tls.provider", true, config -> config.tls().provider().yamlName()),
             new Setting<>("logging.path", false, config -> config.logging().path().map(Object::toString).orElse("")));
 
     private static final List<Setting<ExportConfig>> EXPORT_SETTINGS = List.of(
@@ -87,7 +92,9 @@ public record ConfigDiff(List<ExportConfig> exportsAdded, List<ExportConfig> exp
             new Setting<>("preferred-block-size", false, export -> export.blockSizes().preferred()),
             new Setting<>("max-payload", false, export -> export.blockSizes().maxPayload()),
             new Setting<>("flush-class", false, export -> export.flushClass().yamlName()),
-            new Setting<>("allow", true, ExportConfig::allow));
+            new Setting<>("allow", true, ExportConfig::allow),
+            new Setting<>("tls", true, export -> export.tls().map(TlsMode::yamlName).orElse("")),
+            new Setting<>("identities", true, ExportConfig::identities));
 
     public ConfigDiff {
         exportsAdded = List.copyOf(exportsAdded);

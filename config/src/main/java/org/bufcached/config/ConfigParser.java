@@ -15,7 +15,8 @@ import org.yaml.snakeyaml.nodes.Node;
  * found at once.
  */
 final class ConfigParser {
-    static final List<String> KEYS = List.of("listen", "exports", "cache", "io", "limits", "metrics", "logging");
+    static final List<String> KEYS = List.of("listen", "exports", "cache", "io", "limits", "metrics", "logging",
+            "tls");
 
     private final Problems problems;
     private final Path base;
@@ -31,14 +32,16 @@ final class ConfigParser {
 
     BufcachedConfig parse(String yaml, Optional<Path> source) throws ConfigException {
         YamlMap root = compose(yaml);
+        TlsConfig tls = TlsSection.parse(root.map("tls", TlsSection.KEYS), base, problems);
         BufcachedConfig config = new BufcachedConfig(
                 ListenSection.parse(root.map("listen", ListenSection.KEYS), base, problems),
-                ExportsSection.parse(root.list("exports"), base),
+                ExportsSection.parse(root.list("exports"), base, tls),
                 CacheSection.parse(root.map("cache", CacheSection.KEYS), problems),
                 IoSection.parse(root.map("io", IoSection.KEYS)),
                 LimitsSection.parse(root.map("limits", LimitsSection.KEYS)),
                 MetricsSection.parse(root.map("metrics", MetricsSection.KEYS)),
                 LoggingSection.parse(root.map("logging", LoggingSection.KEYS), base),
+                tls,
                 source);
         problems.throwIfAny();
         return config;

@@ -14,7 +14,7 @@ import java.util.OptionalLong;
  */
 final class ExportsSection {
     static final List<String> KEYS = List.of("name", "path", "size", "readonly", "description", "min-block-size",
-            "preferred-block-size", "max-payload", "flush-class", "allow");
+            "preferred-block-size", "max-payload", "flush-class", "allow", "tls", "identities");
     static final BlockSizes DEFAULT_BLOCK_SIZES = new BlockSizes(1, 4096, 32 * 1024 * 1024);
     static final List<Cidr> DEFAULT_ALLOW = List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"));
 
@@ -22,16 +22,26 @@ final class ExportsSection {
     private static final ScalarType<Long> PREFERRED_BLOCK_SIZE = powerOfTwo(512, 1 << 30);
     private static final ScalarType<Long> MAX_PAYLOAD = powerOfTwo(512, 1 << 30);
     private static final ScalarType<FlushClass> FLUSH_CLASS = ScalarType.oneOf(FlushClass.class, FlushClass::yamlName);
+    private static final ScalarType<TlsMode> EXPORT_TLS = ScalarType.oneOf(TlsMode.class, TlsMode::yamlName).where(
+            mode -> mode != TlsMode.OFF, "must be on (plaintext clients too) or require (TLS clients only)");
+    private static final ScalarType<String> IDENTITY = new ScalarType<>("a certificate name or PSK username", text -> {
+        ExportConfig.identityProblem(text).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
+        return text;
+    });
 
     private ExportsSection() {
     }
 
-    static List<ExportConfig> parse(List<YamlValue> items, Path base) {
+    /** {@code tls} is the daemon's TLS section, which an export's TLS settings must fit. */
+    static List<ExportConfig> parse(List<YamlValue> items, Path base, TlsConfig tls) {
         FirstSeen<String> names = new FirstSeen<>();
         FirstSeen<Path> files = new FirstSeen<>();
         List<ExportConfig> exports = new ArrayList<>();
         for (YamlValue item : items) {
             item.asMap(KEYS).ifPresent(map -> export(map, base).ifPresent(export -> {
+                export.tlsProblems(tls).forEach(problem -> map.problem(problem.key(), problem.message()));
                 names.check(export.name(), map.get("name").orElseThrow(),
                         "export name '" + export.name() + "' is already used");
                 files.check(export.path(), map.get("path").orElseThrow(),
@@ -57,11 +67,13 @@ final class ExportsSection {
         Optional<String> description = map.get("description", ScalarType.NBD_STRING);
         FlushClass flushClass = map.get("flush-class", FLUSH_CLASS).orElse(FlushClass.LIGHT);
         List<Cidr> allow = map.get("allow").map(value -> value.asListOf(ScalarType.CIDR)).orElse(DEFAULT_ALLOW);
+        Optional<TlsMode> tls = map.get("tls", EXPORT_TLS);
+        List<String> identities = map.get("identities").map(value -> value.asListOf(IDENTITY)).orElse(List.of());
         if (name.isEmpty() || path.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new ExportConfig(name.get(), path.get(), size, readonly, description, blockSizes,
-                flushClass, allow));
+                flushClass, allow, tls, identities));
     }
 
     private static BlockSizes blockSizes(YamlMap map) {

@@ -26,6 +26,7 @@ class ExampleConfigTest {
         assertThat(example.limits()).isEqualTo(defaults.limits());
         assertThat(example.metrics()).isEqualTo(defaults.metrics());
         assertThat(example.logging()).isEqualTo(defaults.logging());
+        assertThat(example.tls()).isEqualTo(defaults.tls()).isEqualTo(TlsConfig.OFF);
         assertThat(example.exports()).containsExactly(new ExportConfig("disk", Path.of("/var/lib/bufcached/disk.img"),
                 OptionalLong.of(10L << 30), false, Optional.of("example disk"), ExportsSection.DEFAULT_BLOCK_SIZES,
                 FlushClass.LIGHT, ExportsSection.DEFAULT_ALLOW));
@@ -35,7 +36,8 @@ class ExampleConfigTest {
     void documentsEveryKey() throws Exception {
         String text = Files.readString(EXAMPLE);
         Stream.of(ConfigParser.KEYS, ListenSection.KEYS, ListenSection.UNIX_KEYS, ExportsSection.KEYS,
-                        CacheSection.KEYS, LimitsSection.KEYS, MetricsSection.KEYS, LoggingSection.KEYS)
+                        CacheSection.KEYS, LimitsSection.KEYS, MetricsSection.KEYS, LoggingSection.KEYS,
+                        TlsSection.KEYS)
                 .flatMap(List::stream)
                 .forEach(key -> assertThat(text).containsPattern("(?m)^[ #-]*" + key + ":"));
     }

@@ -35,8 +35,10 @@ import org.bufcached.daemon.net.NbdServer;
 import org.bufcached.daemon.net.NbdUris;
 import org.bufcached.daemon.reload.ExportReconciler;
 import org.bufcached.daemon.reload.ReloadTarget;
+import org.bufcached.daemon.reload.Reloader;
 import org.bufcached.daemon.systemd.InheritedSocket;
 import org.bufcached.daemon.systemd.Systemd;
+import org.bufcached.daemon.tls.TlsSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +49,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements ReloadTarget {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+    /** Reload lines all come from the reloader's logger, as the README says. */
+    private static final Logger RELOAD_LOG = LoggerFactory.getLogger(Reloader.class);
 
     private volatile BufcachedConfig config;
     private final Systemd systemd;
@@ -89,10 +93,12 @@ public final class Daemon implements ReloadTarget {
      */
     public void start() throws IOException {
         try {
+            TlsSettings tls = TlsSettings.load(config.tls());
             engine = chooseEngine();
             IoConfig io = config.io();
             server = new NbdServer(engine, exports, connections, requestMeters,
                     io.eventLoops(), config.limits().handshakeTimeout().toMillis());
+            server.tls(tls);
             listen();
             if (config.metrics().enabled()) {
                 metricsServer = MetricsServer.start(engine, config.metrics().listen(), meters.registry(),
@@ -113,6 +119,7 @@ public final class Daemon implements ReloadTarget {
                 exports.add(export);
                 exportMeters.add(export);
             }
+            LOG.info("{}", tls.description());
             applyLimits(config.limits());
             server.startAccepting();
         } catch (IOException | RuntimeException e) {
@@ -135,8 +142,10 @@ public final class Daemon implements ReloadTarget {
             LOG.warn("no exports configured: add some under exports: and reload");
         }
         for (Export e : exports.all()) {
-            LOG.info("export '{}': {} ({} bytes{}, {})", e.name(), String.join(" ", NbdUris.of(e.name(), addresses)),
-                    e.size(), e.readOnly() ? ", read-only" : "", e.path());
+            boolean tlsOnly = e.config().tlsOnly(config.tls());
+            LOG.info("export '{}': {} ({} bytes{}, {})", e.name(),
+                    String.join(" ", NbdUris.of(e.name(), addresses, tlsOnly)), e.size(),
+                    e.readOnly() ? ", read-only" : "", e.path());
         }
     }
 
@@ -193,14 +202,24 @@ public final class Daemon implements ReloadTarget {
         return config;
     }
 
-    /** Applies a reload: exports, limits and the log level now; the rest is logged as needing a restart. */
+    /**
+     * Applies a reload: TLS credentials (re-read even when the file did not
+     * change), exports, limits and the log level now; the rest is logged as
+     * needing a restart.
+     */
     @Override
     public synchronized void apply(ConfigDiff diff, BufcachedConfig loaded) throws IOException {
         if (stopping) {
             throw new IOException("the daemon is stopping");
         }
+        // Read first: bad TLS files reject the reload before anything changed.
+        TlsSettings tls = TlsSettings.load(loaded.tls());
         new ExportReconciler(exports, connections, opener, exportMeters).apply(diff, loaded);
         applyLimits(loaded.limits());
+        server.tls(tls);
+        if (loaded.tls().enabled()) {
+            RELOAD_LOG.info("reload: TLS credentials re-read: {}", tls.description());
+        }
         if (loaded.cache().size() == config.cache().size() && loaded.cache().bufferSize() == config.cache().bufferSize()) {
             // Watermarks derived from an unchanged cache size apply now; a new size waits for the restart.
             cache.retune(loaded.cache());

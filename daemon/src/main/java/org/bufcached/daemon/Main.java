@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.bufcached.config.BufcachedConfig;
 import org.bufcached.config.ConfigException;
@@ -17,6 +18,8 @@ import org.bufcached.config.IoEngineName;
 import org.bufcached.config.ListenConfig;
 import org.bufcached.config.ListenUnix;
 import org.bufcached.config.MetricsConfig;
+import org.bufcached.config.TlsConfig;
+import org.bufcached.config.TlsMode;
 import org.bufcached.daemon.logging.Logging;
 import org.bufcached.daemon.reload.Reloader;
 import org.slf4j.Logger;
@@ -72,6 +75,25 @@ public final class Main implements Callable<Integer> {
                     + "name) the exports of a configuration file."})
     List<ExportConfig> exports = new ArrayList<>();
 
+    @Option(names = "--tls", paramLabel = "off|on|require",
+            description = "TLS for NBD_OPT_STARTTLS: off, on (offered; plaintext clients served too) or require "
+                    + "(plaintext refused). Overrides tls.mode.")
+    TlsMode tlsMode;
+
+    @Option(names = "--tls-certificates", paramLabel = "DIR",
+            description = "X.509 files: ca-cert.pem, server-cert.pem, server-key.pem, optional ca-crl.pem "
+                    + "(overrides tls.certificates and tls.psk-file).")
+    Path tlsCertificates;
+
+    @Option(names = "--tls-verify-peer",
+            description = "Clients must present a certificate signed by ca-cert.pem (sets tls.verify-peer).")
+    boolean tlsVerifyPeer;
+
+    @Option(names = "--tls-psk", paramLabel = "FILE",
+            description = "Pre-shared keys, lines of username:hexkey as psktool writes them; the file must not be "
+                    + "readable by others (overrides tls.psk-file and tls.certificates).")
+    Path tlsPsk;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -82,7 +104,7 @@ public final class Main implements Callable<Integer> {
 
     /** The configured command line; tests set its writers to read what it prints. */
     static CommandLine commandLine() {
-        CommandLine cmd = new CommandLine(new Main());
+        CommandLine cmd = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
         cmd.setParameterExceptionHandler((e, rest) -> {
             // Command-line mistakes are start-up errors too: the same one-line style.
             e.getCommandLine().getErr().println("bufcached: " + e.getMessage());
@@ -229,7 +251,40 @@ public final class Main implements Callable<Integer> {
                             + " got '" + ioEngine + "'"));
             io = new IoConfig(engine, io.eventLoops(), io.workers());
         }
-        return new BufcachedConfig(listen, merged, base.cache(), io, base.limits(), metricsConfig, base.logging(),
+        TlsConfig tls = tlsOverrides(base.tls());
+        if (tls != base.tls()) {
+            for (ExportConfig e : merged) {
+                for (TlsConfig.Problem p : e.tlsProblems(tls)) {
+                    throw new IllegalArgumentException("export '" + e.name() + "': " + p.key() + ": " + p.message());
+                }
+            }
+        }
+        return new BufcachedConfig(listen, merged, base.cache(), io, base.limits(), metricsConfig, base.logging(), tls,
                 base.source());
+    }
+
+    /**
+     * The {@code --tls*} flags over the file's {@code tls}: as with nbdkit,
+     * certificates and a PSK file exclude each other, so giving one drops the
+     * other; the result is checked as the file's section is.
+     */
+    private TlsConfig tlsOverrides(TlsConfig base) {
+        if (tlsMode == null && tlsCertificates == null && tlsPsk == null && !tlsVerifyPeer) {
+            return base;
+        }
+        Optional<Path> certificates = tlsCertificates != null ? Optional.of(tlsCertificates.toAbsolutePath().normalize())
+                : tlsPsk != null ? Optional.empty() : base.certificates();
+        Optional<Path> psk = tlsPsk != null ? Optional.of(tlsPsk.toAbsolutePath().normalize())
+                : tlsCertificates != null ? Optional.empty() : base.pskFile();
+        TlsConfig tls = new TlsConfig(tlsMode != null ? tlsMode : base.mode(), certificates,
+                tlsVerifyPeer || base.verifyPeer(), psk, base.provider());
+        certificates.flatMap(TlsConfig::certificatesProblem).ifPresent(p -> fail("--tls-certificates", p));
+        psk.flatMap(TlsConfig::pskFileProblem).ifPresent(p -> fail("--tls-psk", p));
+        tls.problems().forEach(p -> fail("tls." + p.key(), p.message()));
+        return tls;
+    }
+
+    private static void fail(String option, String problem) {
+        throw new IllegalArgumentException(option + ": " + problem);
     }
 }

@@ -119,4 +119,31 @@ class MainTest {
     void missingConfigFileIsExit2() {
         assertThat(run(withSocket("--config", dir.resolve("missing.yaml").toString()))).isEqualTo(2);
     }
+
+    @Test
+    void tlsWithoutCredentialsOrWithBadOnesIsExit2() throws Exception {
+        String disk = export("a", "a.img", ",size=1M");
+        assertThat(run(withSocket("--export", disk, "--tls", "bogus"))).isEqualTo(2);
+        assertThat(run(withSocket("--export", disk, "--tls", "require"))).isEqualTo(2);
+        assertThat(run(withSocket("--export", disk, "--tls", "require", "--tls-certificates",
+                dir.resolve("missing").toString()))).isEqualTo(2);
+        Path psk = Files.writeString(dir.resolve("keys.psk"), "alice:0011\n");
+        Files.setPosixFilePermissions(psk, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertThat(run(withSocket("--export", disk, "--tls", "on", "--tls-psk", psk.toString(), "--tls-verify-peer")))
+                .isEqualTo(2);
+        // A directory without server-cert.pem gets as far as loading it: still a configuration error.
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        assertThat(run(withSocket("--export", disk, "--metrics", "off", "--tls", "require", "--tls-certificates",
+                empty.toString()))).isEqualTo(2);
+    }
+
+    @Test
+    void exportIdentitiesWithTlsTurnedOffOnTheCommandLineAreExit2() throws Exception {
+        Path psk = Files.writeString(dir.resolve("keys.psk"), "alice:0011\n");
+        Files.setPosixFilePermissions(psk, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path config = Files.writeString(dir.resolve("c.yaml"), "tls:\n  mode: require\n  psk-file: keys.psk\n"
+                + "exports:\n  - {name: a, path: a.img, size: 1M, identities: [alice]}\n");
+        assertThat(run(withSocket("--config", config.toString(), "--check-config", config.toString()))).isZero();
+        assertThat(run(withSocket("--config", config.toString(), "--tls", "off"))).isEqualTo(2);
+    }
 }

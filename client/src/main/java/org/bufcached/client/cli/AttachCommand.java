@@ -12,6 +12,7 @@ import org.bufcached.client.kernel.Ioctls;
 import org.bufcached.client.kernel.LibcIoctls;
 import org.bufcached.client.kernel.NbdDevice;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -32,6 +33,9 @@ final class AttachCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "URI", description = "NBD URI of the export")
     NbdUri uri;
 
+    @Mixin
+    TlsMixin tls;
+
     @Parameters(index = "1", paramLabel = "DEVICE", description = "the nbd device, e.g. /dev/nbd0")
     String device;
 
@@ -43,6 +47,11 @@ final class AttachCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        uri = tls.apply(uri);
+        if (uri.isTls()) {
+            throw new UsageException("the kernel's nbd driver cannot speak TLS: it takes over the socket after the "
+                    + "handshake; use nbdfuse or qemu-nbd as a TLS client instead");
+        }
         if (timeout < 0) {
             throw new UsageException("--timeout must not be negative");
         }

@@ -18,6 +18,7 @@ import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import org.bufcached.client.Transport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -38,6 +39,9 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "URI", description = "NBD URI of the export")
     NbdUri uri;
+
+    @Mixin
+    TlsMixin tls;
 
     @Option(names = "--rw", defaultValue = "randread",
             description = "read, write, rw (mix), randread, randwrite, randrw (default ${DEFAULT-VALUE})")
@@ -72,6 +76,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        uri = tls.apply(uri);
         int readPercent = readPercent();
         if (blockSize <= 0 || blockSize > (32 << 20) || depth < 1 || connections < 1 || seconds <= 0) {
             throw new UsageException("need 0 < --bs <= 32M, --iodepth >= 1, --connections >= 1, --runtime > 0");

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.bufcached.client.NbdUri;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -26,6 +27,9 @@ final class CopyCommand implements Callable<Integer> {
 
     @Parameters(index = "1", paramLabel = "DST", description = "NBD URI or file")
     String destination;
+
+    @Mixin
+    TlsMixin tls;
 
     @Option(names = {"--queue-depth", "--qd"}, paramLabel = "N", defaultValue = "16",
             description = "requests in flight per connection (default ${DEFAULT-VALUE})")
@@ -86,9 +90,9 @@ final class CopyCommand implements Callable<Integer> {
     }
 
     /** Opens {@code spec}; {@code size} >= 0 marks a destination (a file is created at that size). */
-    private static Endpoint open(String spec, long size, int connections) throws Exception {
+    private Endpoint open(String spec, long size, int connections) throws Exception {
         if (NbdUri.isUri(spec)) {
-            return ExportEndpoint.open(parse(spec), connections);
+            return ExportEndpoint.open(tls.apply(parse(spec)), connections);
         }
         return size < 0 ? FileEndpoint.source(Path.of(spec)) : FileEndpoint.destination(Path.of(spec), size);
     }

@@ -9,6 +9,7 @@ import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import org.bufcached.protocol.Nbd;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -27,6 +28,9 @@ final class InfoCommand implements Callable<Integer> {
             description = "NBD URI of the export (default ${DEFAULT-VALUE})")
     NbdUri uri;
 
+    @Mixin
+    TlsMixin tls;
+
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
 
@@ -35,6 +39,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        uri = tls.apply(uri);
         ExportInfo info = NbdClient.info(uri).get();
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> m = new LinkedHashMap<>();

@@ -10,6 +10,7 @@ import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import org.bufcached.protocol.OptionReplies.ServerEntry;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -30,11 +31,15 @@ final class ListCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print a JSON array of {name, size, description}")
     boolean json;
 
+    @Mixin
+    TlsMixin tls;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        uri = tls.apply(uri);
         List<Map<String, Object>> exports = new ArrayList<>();
         for (ServerEntry e : NbdClient.list(uri).get()) {
             Long size;

@@ -7,6 +7,7 @@ import org.bufcached.client.Extent;
 import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -24,6 +25,9 @@ final class MapCommand implements Callable<Integer> {
             description = "NBD URI of the export (default ${DEFAULT-VALUE})")
     NbdUri uri;
 
+    @Mixin
+    TlsMixin tls;
+
     @Option(names = "--offset", description = "start of the range (default 0)", defaultValue = "0")
     long offset;
 
@@ -38,6 +42,7 @@ final class MapCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        uri = tls.apply(uri);
         try (NbdClient client = NbdClient.connect(uri).get()) {
             if (!client.hasBlockStatus()) {
                 throw new org.bufcached.client.NbdException("the server does not offer base:allocation block status");

@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,6 +24,9 @@ final class ReadCommand implements Callable<Integer> {
     @Parameters(paramLabel = "URI", description = "NBD URI of the export")
     NbdUri uri;
 
+    @Mixin
+    TlsMixin tls;
+
     @Option(names = "--offset", required = true, description = "where to start")
     long offset;
 
@@ -34,6 +38,7 @@ final class ReadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        uri = tls.apply(uri);
         try (NbdClient client = NbdClient.connect(uri).get();
              OutputStream out = output == null ? System.out : Files.newOutputStream(output)) {
             if (offset + length > client.size()) {

@@ -18,10 +18,10 @@ import picocli.CommandLine.Spec;
 /**
  * {@code bufcache stats}: scrapes a running daemon's Prometheus endpoint twice
  * and prints the cache (space, dirty data against the high mark, write-back,
- * hit ratio, throttled writers) and each export's traffic as rates per second
- * over the interval between the scrapes, with how much of its data is dirty in
- * the daemon and whether FLUSH still proves durability. {@code --watch} redraws
- * every interval.
+ * hit ratio, throttled writers), TLS (handshakes by result, connections by TLS
+ * state) and each export's traffic as rates per second over the interval between
+ * the scrapes, with how much of its data is dirty in the daemon and whether FLUSH
+ * still proves durability. {@code --watch} redraws every interval.
  */
 @Command(name = "stats", mixinStandardHelpOptions = true,
         description = {"Summarize a running bufcached's /metrics: the cache, and each export's requests and bytes",
@@ -116,6 +116,16 @@ final class StatsCommand implements Callable<Integer> {
                 : String.format(Locale.ROOT, "%.1f waits/s at the dirty high mark (throttled)", waits));
         line(out, "flushing", String.format(Locale.ROOT, "%.0f buffers/s written back, %s write-back errors",
                 rate.of(CACHE + "flushed_buffers_total"), count(m.sum(CACHE + "writeback_errors_total"))));
+        if (m.has("bufcached_tls_handshakes_total")) {
+            out.println();
+            out.println("tls");
+            line(out, "handshakes", count(m.sum("bufcached_tls_handshakes_total", "result", "success")) + " succeeded, "
+                    + count(m.sum("bufcached_tls_handshakes_total", "result", "failure")) + " failed, "
+                    + count(m.sum("bufcached_tls_handshakes_total", "result", "timeout")) + " timed out");
+            line(out, "open", count(m.sum("bufcached_tls_connections", "state", "encrypted")) + " encrypted, "
+                    + count(m.sum("bufcached_tls_connections", "state", "handshaking")) + " handshaking, "
+                    + count(m.sum("bufcached_tls_connections", "state", "plaintext")) + " plaintext");
+        }
         List<String> exports = m.labelValues("bufcached_export_info", "export");
         if (exports.isEmpty()) {
             return;

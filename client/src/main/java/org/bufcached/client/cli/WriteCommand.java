@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -25,6 +26,9 @@ final class WriteCommand implements Callable<Integer> {
     @Parameters(paramLabel = "URI", description = "NBD URI of the export")
     NbdUri uri;
 
+    @Mixin
+    TlsMixin tls;
+
     @Option(names = "--offset", required = true, description = "where to start")
     long offset;
 
@@ -36,6 +40,7 @@ final class WriteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        uri = tls.apply(uri);
         try (NbdClient client = NbdClient.connect(uri).get();
              InputStream in = input == null ? System.in : Files.newInputStream(input)) {
             int align = client.info().minimumBlock();

@@ -115,7 +115,7 @@ public class CliTest {
         Run r = run("info", uri);
         assertThat(r.code()).isEqualTo(2);
         String first = r.err().lines().findFirst().orElseThrow();
-        assertThat(first).startsWith("bufcache: ").contains(uri).containsPattern("nbd://HOST\\[:PORT]/EXPORT|\\?socket=PATH")
+        assertThat(first).startsWith("bufcache: ").contains(uri).containsPattern("nbd\\[s]://HOST\\[:PORT]/EXPORT|\\?socket=PATH")
                 .doesNotContain("Exception").doesNotContain("java.").doesNotContain("positional parameter");
     }
 

@@ -38,7 +38,13 @@ class StatsCommandTest {
                 "bufcached_request_bytes_total{command=\"write\",export=\"disk\"} 1048576",
                 "bufcached_requests_total{command=\"read\",export=\"disk\"} " + reads,
                 "bufcached_requests_total{command=\"write\",export=\"disk\"} 256",
-                "bufcached_request_errors_total{error=\"EINVAL\",export=\"disk\"} 3", "");
+                "bufcached_request_errors_total{error=\"EINVAL\",export=\"disk\"} 3",
+                "bufcached_tls_handshakes_total{result=\"success\"} 12",
+                "bufcached_tls_handshakes_total{result=\"failure\"} 2",
+                "bufcached_tls_handshakes_total{result=\"timeout\"} 1",
+                "bufcached_tls_connections{state=\"encrypted\"} 5",
+                "bufcached_tls_connections{state=\"handshaking\"} 0",
+                "bufcached_tls_connections{state=\"plaintext\"} 1", "");
     }
 
     @Test
@@ -52,6 +58,8 @@ class StatsCommandTest {
                 .contains("dirty      512 KiB in 8 buffers (writers wait above 1 MiB); 64 KiB being written back")
                 .contains("hit ratio  100.0% now, 95.0% since start (190 hits, 10 misses)")
                 .contains("writers    not throttled")
+                .contains("handshakes 12 succeeded, 2 failed, 1 timed out")
+                .contains("open       5 encrypted, 0 handshaking, 1 plaintext")
                 // 200 reads of 4 KiB in 2 s; no writes in between; 2 clients; 512 KiB dirty; FLUSH still proves durability
                 .containsPattern("disk\\s+100\\s+400 KiB\\s+0\\s+0 B\\s+0.0\\s+2\\s+512 KiB\\s+yes");
     }
@@ -89,7 +97,7 @@ class StatsCommandTest {
             CliTest.Run run = CliTest.run("stats", "--metrics", "http://127.0.0.1:" + port + "/metrics");
             assertThat(run.code()).as(run.err()).isZero();
             assertThat(run.out()).contains("cache").contains("hit ratio").containsPattern("(?m)^disk\\s+\\d+")
-                    .contains("yes");
+                    .contains("yes").contains("handshakes 0 succeeded, 0 failed, 0 timed out");
         }
     }
 

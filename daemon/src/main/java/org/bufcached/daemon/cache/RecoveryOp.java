@@ -99,7 +99,6 @@ final class RecoveryOp extends CacheOp {
             runBytes = (int) (Math.min(runEnd << shift, file.size()) - (runStart << shift));
             done = 0;
             phase = READING;
-            cache.kvabio.bkvasync(bp);
             io.read(file.fd, scratch.memoryAddress(), runBytes, runStart << shift, Syscalls.RWF_NOWAIT, this);
             return;
         }

@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.bufcached.daemon.net.Connections;
 import org.bufcached.daemon.net.HandshakeFailure;
+import org.bufcached.daemon.net.TlsHandshakeResult;
+import org.bufcached.daemon.net.TlsPhase;
 
 /**
  * Connection meters read from {@link Connections} at scrape time, so the
@@ -34,6 +36,18 @@ public final class ConnectionMeters {
             FunctionCounter.builder("bufcached.handshake.failures", connections, c -> c.handshakeFailures(reason))
                     .description("Handshakes that ended with the connection closed, by reason")
                     .tag("reason", reason.label())
+                    .register(registry);
+        }
+        for (TlsHandshakeResult result : TlsHandshakeResult.values()) {
+            FunctionCounter.builder("bufcached.tls.handshakes", connections, c -> c.tlsHandshakes(result))
+                    .description("TLS handshakes after NBD_OPT_STARTTLS, by how they ended")
+                    .tag("result", result.label())
+                    .register(registry);
+        }
+        for (TlsPhase phase : TlsPhase.values()) {
+            Gauge.builder("bufcached.tls.connections", connections, c -> c.inTlsPhase(phase))
+                    .description("NBD connections open now, by TLS state: plaintext, handshaking, encrypted")
+                    .tag("state", phase.label())
                     .register(registry);
         }
     }

@@ -1,6 +1,7 @@
 package org.bufcached.daemon.net;
 
 import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -13,10 +14,16 @@ import org.bufcached.daemon.export.BlockStore;
  * Channels leave their groups by themselves when they close.
  */
 public final class Connections {
+    /** Where each open connection is with TLS; changed only on the connection's event loop. */
+    private static final AttributeKey<TlsPhase> TLS_PHASE = AttributeKey.valueOf("bufcached.tls-phase");
+
     private final ChannelSet channels = new ChannelSet("nbd-clients");
     private final Map<BlockStore, ExportConnections> byStore = new ConcurrentHashMap<>();
     private final AtomicLong opened = new AtomicLong();
     private final AtomicLongArray handshakeFailures = new AtomicLongArray(HandshakeFailure.values().length);
+    /** Open connections by {@link TlsPhase}. */
+    private final AtomicLongArray tlsPhases = new AtomicLongArray(TlsPhase.values().length);
+    private final AtomicLongArray tlsHandshakes = new AtomicLongArray(TlsHandshakeResult.values().length);
     private volatile boolean shuttingDown;
     private volatile int maxConnections = Integer.MAX_VALUE;
     private volatile int maxPerExport = Integer.MAX_VALUE;
@@ -28,7 +35,31 @@ public final class Connections {
 
     void add(Channel channel) {
         opened.incrementAndGet();
+        channel.attr(TLS_PHASE).set(TlsPhase.PLAINTEXT);
+        tlsPhases.incrementAndGet(TlsPhase.PLAINTEXT.ordinal());
+        channel.closeFuture().addListener(f -> tlsPhases.decrementAndGet(channel.attr(TLS_PHASE).get().ordinal()));
         channels.add(channel);
+    }
+
+    /** Moves {@code channel} to {@code phase} in the count of connections by TLS phase; on its event loop. */
+    void tlsPhase(Channel channel, TlsPhase phase) {
+        TlsPhase before = channel.attr(TLS_PHASE).getAndSet(phase);
+        tlsPhases.decrementAndGet(before.ordinal());
+        tlsPhases.incrementAndGet(phase.ordinal());
+    }
+
+    /** Open connections in {@code phase}. */
+    public long inTlsPhase(TlsPhase phase) {
+        return tlsPhases.get(phase.ordinal());
+    }
+
+    void tlsHandshakeEnded(TlsHandshakeResult result) {
+        tlsHandshakes.incrementAndGet(result.ordinal());
+    }
+
+    /** TLS handshakes that ended with {@code result}, since start. */
+    public long tlsHandshakes(TlsHandshakeResult result) {
+        return tlsHandshakes.get(result.ordinal());
     }
 
     /** Whether one more connection stays within {@code limits.max-connections}. */

@@ -19,6 +19,12 @@ public enum HandshakeFailure {
     TOO_MANY_CONNECTIONS,
     /** NBD_OPT_EXPORT_NAME for an export at {@code limits.max-connections-per-export}. */
     EXPORT_CONNECTION_LIMIT,
+    /** NBD_OPT_EXPORT_NAME in the clear where TLS is required (by the daemon or by the export). */
+    TLS_REQUIRED,
+    /** The TLS handshake after NBD_OPT_STARTTLS failed, or bytes came between the option and the handshake. */
+    TLS_HANDSHAKE,
+    /** NBD_OPT_EXPORT_NAME by a TLS client whose identity the export's {@code identities} do not list. */
+    FORBIDDEN_IDENTITY,
     IO_ERROR;
 
     /** The metric label: lower-case, as Prometheus label values usually are. */

@@ -9,14 +9,18 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.Export;
 import org.bufcached.daemon.export.ExportRegistry;
+import org.bufcached.daemon.tls.ClientIdentity;
 import org.bufcached.protocol.ClientFlags;
 import org.bufcached.protocol.ExportNameReply;
 import org.bufcached.protocol.GoRequest;
@@ -27,6 +31,7 @@ import org.bufcached.protocol.OptionReplies;
 import org.bufcached.protocol.OptionReply;
 import org.bufcached.protocol.OptionRequest;
 import org.bufcached.protocol.ServerGreeting;
+import org.bufcached.protocol.server.HandshakeDecoder;
 import org.bufcached.protocol.server.RequestDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +42,13 @@ import org.slf4j.LoggerFactory;
  * pipeline switches to the transmission phase. Option errors are answered and the
  * next option parsed; only protocol violations and the handshake timeout close
  * the connection, each with a log line.
+ *
+ * <p>TLS follows the specification's section "TLS support" under the connection's
+ * {@link TlsPolicy}: NBD_OPT_STARTTLS is acknowledged in the clear, then the
+ * policy puts a TLS handler in front of the codecs and option haggling starts
+ * afresh (structured replies and metadata contexts are forgotten) once the TLS
+ * handshake reports success. The handshake timeout runs on through the TLS
+ * handshake.
  */
 final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private static final Logger LOG = LoggerFactory.getLogger(HandshakeHandler.class);
@@ -51,8 +63,16 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private final ConnectionContext connection;
     /** The TCP client's address, checked against each export's allow list; null on a Unix socket. */
     private final InetAddress tcpClient;
+    private final TlsPolicy tls;
 
     private ScheduledFuture<?> timeout;
+    private TlsPhase tlsPhase = TlsPhase.PLAINTEXT;
+    /** The TLS handler STARTTLS put in the pipeline, until the handshake ends. */
+    private ChannelHandler tlsHandler;
+    /** Who the client proved to be in the TLS handshake; {@link ClientIdentity#ANONYMOUS} before. */
+    private ClientIdentity identity = ClientIdentity.ANONYMOUS;
+    /** The connection is being closed for a failure that is already logged. */
+    private boolean failed;
     private boolean flagsReceived;
     private boolean noZeroes;
     private boolean structuredReplies;
@@ -60,13 +80,14 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private String allocationContextExport;
 
     HandshakeHandler(ExportRegistry exports, Connections connections, TransmissionHandler.Factory transmission,
-                     long timeoutMillis, ConnectionContext connection, InetAddress tcpClient) {
+                     long timeoutMillis, ConnectionContext connection, InetAddress tcpClient, TlsPolicy tls) {
         this.exports = exports;
         this.connections = connections;
         this.transmission = transmission;
         this.timeoutMillis = timeoutMillis;
         this.connection = connection;
         this.tcpClient = tcpClient;
+        this.tls = tls;
     }
 
     @Override
@@ -74,9 +95,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         connections.add(ctx.channel());
         ctx.writeAndFlush(new ServerGreeting(HANDSHAKE_FLAGS));
         if (timeoutMillis > 0) {
-            timeout = ctx.executor().schedule(() -> fail(ctx, HandshakeFailure.TIMEOUT,
-                    "no transmission phase within " + timeoutMillis + " ms"),
-                    timeoutMillis, TimeUnit.MILLISECONDS);
+            timeout = ctx.executor().schedule(() -> timedOut(ctx), timeoutMillis, TimeUnit.MILLISECONDS);
         }
         super.channelActive(ctx);
     }
@@ -87,13 +106,52 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         super.channelInactive(ctx);
     }
 
+    private void timedOut(ChannelHandlerContext ctx) {
+        if (tlsPhase == TlsPhase.HANDSHAKING) {
+            connections.tlsHandshakeEnded(TlsHandshakeResult.TIMEOUT);
+            fail(ctx, HandshakeFailure.TIMEOUT, "no transmission phase within " + timeoutMillis
+                    + " ms (the TLS handshake did not finish)");
+        } else {
+            fail(ctx, HandshakeFailure.TIMEOUT, "no transmission phase within " + timeoutMillis + " ms");
+        }
+    }
+
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+        if (failed) {
+            return; // closing: options decoded from the same read are not answered
+        }
         if (msg instanceof ClientFlags) {
             clientFlags(ctx, (ClientFlags) msg);
         } else if (msg instanceof OptionRequest) {
             option(ctx, (OptionRequest) msg);
+        } else if (msg instanceof ByteBuf) {
+            // What the replaced decoder still held: sent after NBD_OPT_STARTTLS without waiting for the reply.
+            connections.tlsHandshakeEnded(TlsHandshakeResult.FAILURE);
+            fail(ctx, HandshakeFailure.TLS_HANDSHAKE, "data after NBD_OPT_STARTTLS before its reply");
         }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof SslHandshakeCompletionEvent && tlsPhase == TlsPhase.HANDSHAKING && !failed) {
+            tlsHandshakeCompleted(ctx, (SslHandshakeCompletionEvent) evt);
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    private void tlsHandshakeCompleted(ChannelHandlerContext ctx, SslHandshakeCompletionEvent event) {
+        if (!event.isSuccess()) {
+            connections.tlsHandshakeEnded(TlsHandshakeResult.FAILURE);
+            fail(ctx, HandshakeFailure.TLS_HANDSHAKE, "TLS handshake failed: " + reason(event.cause()));
+            return;
+        }
+        connections.tlsHandshakeEnded(TlsHandshakeResult.SUCCESS);
+        connections.tlsPhase(ctx.channel(), TlsPhase.ENCRYPTED);
+        tlsPhase = TlsPhase.ENCRYPTED;
+        identity = tls.identity(tlsHandler);
+        tlsHandler = null;
+        LOG.debug("TLS established {} {}", connection, keyValue("identity", identity));
     }
 
     private void clientFlags(ChannelHandlerContext ctx, ClientFlags flags) {
@@ -110,6 +168,11 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         int option = req.option();
         if (!flagsReceived) {
             fail(ctx, HandshakeFailure.PROTOCOL_ERROR, "option before client flags");
+            return;
+        }
+        if (tls.mode() == TlsPolicy.Mode.FORCED && tlsPhase != TlsPhase.ENCRYPTED
+                && option != Nbd.NBD_OPT_STARTTLS && option != Nbd.NBD_OPT_ABORT) {
+            tlsRequired(ctx, option, "TLS is required: NBD_OPT_STARTTLS must come first");
             return;
         }
         if (req.oversized()) {
@@ -138,11 +201,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
                     list(ctx, data);
                     break;
                 case Nbd.NBD_OPT_STARTTLS:
-                    if (data.isReadable()) {
-                        error(ctx, option, Nbd.NBD_REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
-                    } else {
-                        error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "TLS is not configured on this server");
-                    }
+                    startTls(ctx, data);
                     break;
                 case Nbd.NBD_OPT_INFO:
                 case Nbd.NBD_OPT_GO:
@@ -170,10 +229,20 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     private void exportName(ChannelHandlerContext ctx, String name) {
         Export export = exports.find(name);
+        // NBD_OPT_EXPORT_NAME has no error reply: the spec leaves only a hard disconnect.
         if (export == null || !allowed(export)) {
-            // NBD_OPT_EXPORT_NAME has no error reply: the spec leaves only a hard disconnect.
             fail(ctx, export == null ? HandshakeFailure.UNKNOWN_EXPORT : HandshakeFailure.FORBIDDEN_EXPORT,
                     "NBD_OPT_EXPORT_NAME for " + (export == null ? "unknown" : "forbidden") + " export '" + name + "'");
+            return;
+        }
+        if (!tlsSatisfied(export)) {
+            fail(ctx, HandshakeFailure.TLS_REQUIRED, "NBD_OPT_EXPORT_NAME without TLS for export '" + name
+                    + "', which requires TLS");
+            return;
+        }
+        if (!identityAllowed(export)) {
+            fail(ctx, HandshakeFailure.FORBIDDEN_IDENTITY, "NBD_OPT_EXPORT_NAME for export '" + name
+                    + "', whose identities do not include " + identity);
             return;
         }
         ExportConnections entered = connections.enter(export.store(), ctx.channel());
@@ -193,7 +262,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         }
         ByteBufAllocator alloc = ctx.alloc();
         for (Export e : exports.all()) {
-            if (!allowed(e)) {
+            // Only what this client could use: as nbd-server, TLS-only exports stay hidden from plaintext clients.
+            if (!allowed(e) || !tlsSatisfied(e) || !identityAllowed(e)) {
                 continue;
             }
             ctx.write(new OptionReply(Nbd.NBD_OPT_LIST, Nbd.NBD_REP_SERVER,
@@ -210,6 +280,17 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         }
         if (!allowed(export)) {
             error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "export '" + go.exportName() + "' does not allow " + tcpClient);
+            return;
+        }
+        if (!tlsSatisfied(export)) {
+            tlsRequired(ctx, option, "export '" + go.exportName() + "' requires TLS");
+            return;
+        }
+        if (!identityAllowed(export)) {
+            LOG.warn("identity refused {} {} {} {}", connection, keyValue("option", Nbd.optionName(option)),
+                    keyValue("requested_export", export.name()), keyValue("identity", identity));
+            error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "export '" + go.exportName() + "' does not allow "
+                    + identity);
             return;
         }
         ExportConnections entered = null;
@@ -253,7 +334,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             return;
         }
         MetaContextRequest req = MetaContextRequest.parse(data);
-        if (exports.find(req.exportName()) == null) {
+        Export export = exports.find(req.exportName());
+        if (export == null || !tlsSatisfied(export)) {
             error(ctx, option, Nbd.NBD_REP_ERR_UNKNOWN, "unknown export '" + req.exportName() + "'");
             return;
         }
@@ -282,8 +364,76 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ctx.channel().flush();
     }
 
+    /**
+     * The message of a TLS failure, with the innermost cause's when it says more:
+     * BoringSSL reports a certificate its trust manager refused as "General
+     * OpenSslEngine problem" and keeps the reason (revoked, expired...) below.
+     */
+    private static String reason(Throwable failure) {
+        String message = failure.getMessage() != null ? failure.getMessage() : failure.getClass().getSimpleName();
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == failure || root.getMessage() == null || message.contains(root.getMessage()) ? message
+                : message + " (" + root.getMessage() + ")";
+    }
+
+    /**
+     * NBD_OPT_STARTTLS: acknowledged in the clear, then a TLS handler goes in
+     * front of the codecs and a fresh decoder replaces the old one. Bytes the old
+     * decoder still holds came in the clear after the option (a client that did
+     * not wait for the reply, or someone injecting options): removing it hands
+     * them to this handler, which closes the connection, so they can never pass
+     * for options sent over TLS. (Netty's replace would hand them to the new
+     * decoder.)
+     */
+    private void startTls(ChannelHandlerContext ctx, ByteBuf data) {
+        int option = Nbd.NBD_OPT_STARTTLS;
+        if (data.isReadable()) {
+            error(ctx, option, Nbd.NBD_REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
+        } else if (tls.mode() == TlsPolicy.Mode.NOTLS) {
+            error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "TLS is not configured on this server");
+        } else if (tlsPhase != TlsPhase.PLAINTEXT) {
+            error(ctx, option, Nbd.NBD_REP_ERR_INVALID, "TLS is already in use");
+        } else {
+            // Written before the TLS handler is in the pipeline, so it leaves in the clear.
+            ctx.writeAndFlush(ack(option));
+            // The spec: nothing negotiated before STARTTLS survives it.
+            structuredReplies = false;
+            allocationContextExport = null;
+            tlsPhase = TlsPhase.HANDSHAKING;
+            connections.tlsPhase(ctx.channel(), TlsPhase.HANDSHAKING);
+            tlsHandler = tls.insert(ctx.pipeline());
+            ctx.pipeline().remove("decoder");
+            ctx.pipeline().addBefore(ctx.name(), "decoder", HandshakeDecoder.afterStartTls(NbdServer.MAX_OPTION_DATA));
+        }
+    }
+
+    /** NBD_REP_ERR_TLS_REQD for an option the connection's TLS mode refuses in the clear, with a log line. */
+    private void tlsRequired(ChannelHandlerContext ctx, int option, String reason) {
+        if (option == Nbd.NBD_OPT_EXPORT_NAME) {
+            fail(ctx, HandshakeFailure.TLS_REQUIRED, "NBD_OPT_EXPORT_NAME without TLS: " + reason);
+            return;
+        }
+        LOG.info("TLS required {} {} {}", connection, keyValue("option", Nbd.optionName(option)),
+                keyValue("reason", reason));
+        error(ctx, option, Nbd.NBD_REP_ERR_TLS_REQD, reason);
+    }
+
     private boolean allowed(Export export) {
         return tcpClient == null || export.allows(tcpClient);
+    }
+
+    /** TLS is up, or the export serves plaintext clients. */
+    private boolean tlsSatisfied(Export export) {
+        return tlsPhase == TlsPhase.ENCRYPTED || !tls.tlsOnly(export);
+    }
+
+    /** The export lists no identities, or lists the client's. */
+    private boolean identityAllowed(Export export) {
+        List<String> identities = export.config().identities();
+        return identities.isEmpty() || identity.matches(identities);
     }
 
     private static OptionReply info(int option, ByteBuf data) {
@@ -299,11 +449,23 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     private void fail(ChannelHandlerContext ctx, HandshakeFailure failure, String reason) {
+        if (failed) {
+            return;
+        }
+        failed = true;
         LOG.warn("{} {} {} {}", value("event", "handshake failure"), connection, keyValue("failure", failure.label()),
                 keyValue("reason", reason));
         connections.handshakeFailed(failure);
         cancelTimeout();
-        ctx.close();
+        // Under the io_uring transport (Netty 4.2.18) two ways of closing here left the socket open
+        // although the channel reported itself closed, so the client never saw the end: through an
+        // SslHandler whose handshake had failed, and from inside a read that had just changed the
+        // pipeline (STARTTLS). So the TLS handler, which has nothing left to send, goes first, and the
+        // close runs as a task of its own.
+        if (tlsHandler != null && ctx.pipeline().context(tlsHandler) != null) {
+            ctx.pipeline().remove(tlsHandler);
+        }
+        ctx.executor().execute(ctx::close);
     }
 
     private void cancelTimeout() {
@@ -315,6 +477,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (failed) {
+            return; // SslHandler reports a failed handshake twice: as an event, then as this exception
+        }
         if (cause instanceof DecoderException) {
             Throwable reason = cause.getCause() != null ? cause.getCause() : cause;
             fail(ctx, HandshakeFailure.PROTOCOL_ERROR, String.valueOf(reason.getMessage()));

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.ExportRegistry;
 import org.bufcached.daemon.io.IoEngine;
+import org.bufcached.daemon.tls.TlsSettings;
 import org.bufcached.protocol.server.HandshakeDecoder;
 import org.bufcached.protocol.server.HandshakeEncoder;
 import org.slf4j.Logger;
@@ -41,6 +42,8 @@ public final class NbdServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NbdServer.class);
     /** Option data accepted in one option; more is skipped and answered NBD_REP_ERR_TOO_BIG. */
     static final int MAX_OPTION_DATA = 64 * 1024;
+    /** Name of the connection log, the first handler: TLS goes right behind it. */
+    static final String LOG_HANDLER = "log";
 
     private final IoEngine engine;
     private final EventLoopGroup boss;
@@ -51,6 +54,8 @@ public final class NbdServer implements AutoCloseable {
     private volatile long handshakeTimeoutMillis;
     /** {@code limits.idle-timeout}; 0 leaves idle connections open. */
     private volatile long idleTimeoutMillis;
+    /** TLS for connections accepted from now on. */
+    private volatile TlsSettings tls = TlsSettings.OFF;
     /** Guarded by {@code this}: the listening channels, and whether they accept yet. */
     private final List<Listener> listeners = new ArrayList<>();
     private boolean accepting;
@@ -79,6 +84,11 @@ public final class NbdServer implements AutoCloseable {
     public void timeouts(long handshakeTimeoutMillis, long idleTimeoutMillis) {
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
         this.idleTimeoutMillis = idleTimeoutMillis;
+    }
+
+    /** Applies new TLS settings (mode, credentials) to connections accepted from now on. */
+    public void tls(TlsSettings settings) {
+        this.tls = settings;
     }
 
     public EventLoopGroup eventLoops() {
@@ -249,7 +259,7 @@ public final class NbdServer implements AutoCloseable {
                 return;
             }
             ChannelPipeline p = ch.pipeline();
-            p.addLast("log", new ConnectionLog(connection));
+            p.addLast(LOG_HANDLER, new ConnectionLog(connection));
             long idle = idleTimeoutMillis;
             if (idle > 0) {
                 p.addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
@@ -259,7 +269,7 @@ public final class NbdServer implements AutoCloseable {
             p.addLast("decoder", new HandshakeDecoder(MAX_OPTION_DATA));
             p.addLast("handshake", new HandshakeHandler(exports, connections,
                     session -> new TransmissionHandler(session, connections, counting(connection)),
-                    handshakeTimeoutMillis, connection, tcpClient));
+                    handshakeTimeoutMillis, connection, tcpClient, TlsPolicy.of(tls, exports.all())));
         }
 
         /** The daemon's observer, counting each answered request for the connection's closing line too. */

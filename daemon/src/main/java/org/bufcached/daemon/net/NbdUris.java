@@ -15,21 +15,23 @@ import java.util.List;
 /**
  * The NBD URIs (as in the NBD URI specification) under which clients reach an
  * export through each listener: {@code nbd://127.0.0.1:10809/disk} for TCP and
- * {@code nbd+unix:///disk?socket=/run/bufcached/nbd.sock} for a Unix socket. A
+ * {@code nbd+unix:///disk?socket=/run/bufcached/nbd.sock} for a Unix socket, or
+ * {@code nbds://} and {@code nbds+unix://} for an export that requires TLS. A
  * wildcard TCP address (0.0.0.0, ::) is shown with this machine's host name.
  */
 public final class NbdUris {
     private NbdUris() {
     }
 
-    public static List<String> of(String export, List<SocketAddress> listeners) {
+    public static List<String> of(String export, List<SocketAddress> listeners, boolean tls) {
+        String scheme = tls ? "nbds" : "nbd";
         List<String> uris = new ArrayList<>(listeners.size());
         for (SocketAddress a : listeners) {
             if (a instanceof InetSocketAddress) {
                 InetSocketAddress tcp = (InetSocketAddress) a;
-                uris.add("nbd://" + host(tcp.getAddress()) + ":" + tcp.getPort() + "/" + encode(export, false));
+                uris.add(scheme + "://" + host(tcp.getAddress()) + ":" + tcp.getPort() + "/" + encode(export, false));
             } else if (a instanceof DomainSocketAddress) {
-                uris.add("nbd+unix:///" + encode(export, false) + "?socket="
+                uris.add(scheme + "+unix:///" + encode(export, false) + "?socket="
                         + encode(((DomainSocketAddress) a).path(), true));
             }
         }

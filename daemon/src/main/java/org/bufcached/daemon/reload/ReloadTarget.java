@@ -11,7 +11,8 @@ public interface ReloadTarget {
 
     /**
      * Applies every change that can be made live and makes {@code loaded} the
-     * running configuration.
+     * running configuration; called for an empty {@code diff} too, since files
+     * the configuration names (TLS credentials) are re-read on every reload.
      *
      * @throws IOException when a new export cannot be opened; then nothing has changed
      */

@@ -69,15 +69,16 @@ public final class Reloader implements AutoCloseable {
             return Outcome.REJECTED;
         }
         ConfigDiff diff = ConfigDiff.between(target.running(), loaded);
-        if (diff.isEmpty()) {
-            LOG.info("reload: configuration unchanged");
-            return Outcome.UNCHANGED;
-        }
         try {
+            // Also with an unchanged file: the TLS certificates and keys it names may have changed.
             target.apply(diff, loaded);
         } catch (IOException e) {
             LOG.error("reload rejected, nothing changed: {}", e.getMessage());
             return Outcome.REJECTED;
+        }
+        if (diff.isEmpty()) {
+            LOG.info("reload: configuration unchanged");
+            return Outcome.UNCHANGED;
         }
         ReloadLog.applied(diff);
         return Outcome.APPLIED;

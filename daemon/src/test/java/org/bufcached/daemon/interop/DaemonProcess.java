@@ -79,6 +79,9 @@ public final class DaemonProcess implements AutoCloseable {
         private final Map<String, ExportSpec> exports = new LinkedHashMap<>();
         private final List<String> wrapper = new ArrayList<>();
         private final List<String> jvmOptions = new ArrayList<>();
+        /** More YAML keys for an export, indented as its other keys; such exports go into the file. */
+        private final Map<String, String> exportYaml = new LinkedHashMap<>();
+        private final List<String> arguments = new ArrayList<>();
         private boolean tcp;
         private boolean noArguments;
         private String yaml = "";
@@ -92,6 +95,18 @@ public final class DaemonProcess implements AutoCloseable {
         /** YAML appended to the generated configuration file (a cache or limits section, more exports). */
         public Builder yaml(String text) {
             this.yaml = text;
+            return this;
+        }
+
+        /** More keys of export {@code name} in YAML, such as {@code "    tls: require\n"}. */
+        public Builder exportYaml(String name, String yaml) {
+            exportYaml.put(name, yaml);
+            return this;
+        }
+
+        /** More command-line arguments, after the others. */
+        public Builder args(String... args) {
+            arguments.addAll(List.of(args));
             return this;
         }
 
@@ -191,6 +206,7 @@ public final class DaemonProcess implements AutoCloseable {
                                 + (e.readonly() ? ",readonly" : ""));
                     }
                 }
+                cmd.addAll(arguments);
             }
             Path log = dir.resolve("daemon.log");
             ProcessBuilder pb = new ProcessBuilder(cmd)
@@ -215,13 +231,14 @@ public final class DaemonProcess implements AutoCloseable {
             return d;
         }
 
+        /** Whether the exports must go into the file: the command line has no description or TLS keys. */
         private boolean described() {
-            return exports.values().stream().anyMatch(e -> e.description() != null);
+            return !exportYaml.isEmpty() || exports.values().stream().anyMatch(e -> e.description() != null);
         }
 
         /**
          * A configuration file: metrics off (so that no test binds the metrics port),
-         * and the exports when some of them carry a description.
+         * and the exports when some of them carry a description or YAML keys of their own.
          */
         private String yaml(Map<String, Path> files) {
             StringBuilder y = new StringBuilder(metricsPort == 0 ? "metrics:\n  enabled: false\n"
@@ -236,6 +253,7 @@ public final class DaemonProcess implements AutoCloseable {
                     if (e.description() != null) {
                         y.append("    description: ").append(quote(e.description())).append('\n');
                     }
+                    y.append(exportYaml.getOrDefault(e.name(), ""));
                 }
             }
             return y.append(yaml).toString();
@@ -406,6 +424,18 @@ public final class DaemonProcess implements AutoCloseable {
 
     public boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** Waits for a line containing {@code text} in the daemon's log; fails after {@link #READY_TIMEOUT}. */
+    void awaitLog(String text) {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (!log().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no log line containing \"" + text + "\" within "
+                        + READY_TIMEOUT.toSeconds() + " s\n--- daemon log ---\n" + tail(log()));
+            }
+            sleep(20);
+        }
     }
 
     /** The daemon's output so far. */

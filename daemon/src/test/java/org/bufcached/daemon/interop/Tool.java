@@ -110,6 +110,11 @@ final class Tool {
      * descendants if it takes longer; a timeout fails the test.
      */
     static Result run(Duration timeout, Path dir, List<String> command) {
+        return run(timeout, dir, command, Map.of());
+    }
+
+    /** As {@link #run(Duration, Path, List)}, with {@code env} added to the environment. */
+    static Result run(Duration timeout, Path dir, List<String> command, Map<String, String> env) {
         List<String> cmd = new ArrayList<>(command);
         which(cmd.get(0)).ifPresent(p -> cmd.set(0, p.toString()));
         Path out;
@@ -129,6 +134,7 @@ final class Tool {
             if (dir != null) {
                 pb.directory(dir.toFile());
             }
+            pb.environment().putAll(env);
             Process p = pb.start();
             boolean finished = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!finished) {

@@ -23,6 +23,7 @@ public final class ConfigFile {
     private final Map<String, String> exports = new LinkedHashMap<>();
     private String metrics = "  enabled: false\n";
     private String limits = "";
+    private String tls = "";
 
     public ConfigFile(Path dir) {
         this.dir = dir;
@@ -55,6 +56,12 @@ public final class ConfigFile {
         return this;
     }
 
+    /** The body of the {@code tls:} section. */
+    public ConfigFile tls(String yaml) {
+        tls = yaml;
+        return this;
+    }
+
     public Path path() {
         return file;
     }
@@ -70,6 +77,9 @@ public final class ConfigFile {
         yaml.append("metrics:\n").append(metrics);
         if (!limits.isEmpty()) {
             yaml.append("limits:\n").append(limits);
+        }
+        if (!tls.isEmpty()) {
+            yaml.append("tls:\n").append(tls);
         }
         return writeRaw(yaml.toString());
     }

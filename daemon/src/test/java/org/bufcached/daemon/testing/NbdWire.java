@@ -51,6 +51,7 @@ public final class NbdWire {
     public static final int REP_ERR_UNSUP = (1 << 31) + 1;
     public static final int REP_ERR_POLICY = (1 << 31) + 2;
     public static final int REP_ERR_INVALID = (1 << 31) + 3;
+    public static final int REP_ERR_TLS_REQD = (1 << 31) + 5;
     public static final int REP_ERR_UNKNOWN = (1 << 31) + 6;
     public static final int REP_ERR_SHUTDOWN = (1 << 31) + 7;
     public static final int REP_ERR_TOO_BIG = (1 << 31) + 9;

@@ -15,6 +15,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.net.SocketAddress;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
 
 /**
  * A raw NBD client for tests: writes whatever bytes it is given and reads replies
@@ -22,7 +26,8 @@ import java.net.SocketAddress;
  * hand with {@link ByteBuffer} from the specification, never with the production
  * codecs. Helpers cover the fixed newstyle handshake and the transmission phase;
  * replies are parsed strictly (magic, lengths, cookies) and any deviation fails
- * the test.
+ * the test. After {@link #startTls} the same calls go through a JDK
+ * {@link SSLEngine}.
  */
 public final class RawClient implements AutoCloseable {
     /** Bound on every single wait for the server; generous, since a healthy server answers in microseconds. */
@@ -34,6 +39,11 @@ public final class RawClient implements AutoCloseable {
     private final Map<Long, long[]> pendingReads = new HashMap<>();
     private long nextCookie = 0x1000;
     private boolean structured;
+    /** After {@link #startTls}: the engine, the bytes read and not yet decrypted, and the decrypted ones not yet read. */
+    private SSLEngine engine;
+    private ByteBuffer netIn;
+    private ByteBuffer appIn;
+    private boolean tlsClosed;
 
     private RawClient(SocketChannel channel) throws IOException {
         this.channel = channel;
@@ -53,6 +63,22 @@ public final class RawClient implements AutoCloseable {
     }
 
     public void write(ByteBuffer buffer) throws IOException {
+        if (engine == null) {
+            writeRaw(buffer);
+            return;
+        }
+        ByteBuffer net = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        while (buffer.hasRemaining()) {
+            net.clear();
+            SSLEngineResult r = engine.wrap(buffer, net);
+            if (r.getStatus() != SSLEngineResult.Status.OK) {
+                throw new SSLException("cannot encrypt: " + r);
+            }
+            writeRaw(net.flip());
+        }
+    }
+
+    private void writeRaw(ByteBuffer buffer) throws IOException {
         long deadline = System.nanoTime() + TIMEOUT.toNanos() * 4;
         while (buffer.hasRemaining()) {
             if (channel.write(buffer) == 0) {
@@ -66,7 +92,7 @@ public final class RawClient implements AutoCloseable {
         ByteBuffer buffer = ByteBuffer.allocate(n);
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (buffer.hasRemaining()) {
-            int got = channel.read(buffer);
+            int got = readSome(buffer);
             if (got < 0) {
                 throw new AssertionError("server closed the connection after " + buffer.position() + " of " + n
                         + " expected bytes");
@@ -95,9 +121,9 @@ public final class RawClient implements AutoCloseable {
         while (true) {
             int got;
             try {
-                got = channel.read(scratch);
+                got = readSome(scratch);
             } catch (IOException reset) {
-                return; // ECONNRESET: closed with our unread or unsent bytes pending, still closed
+                return; // ECONNRESET, or a TLS alert: closed with our unread or unsent bytes pending, still closed
             }
             if (got < 0) {
                 return;
@@ -112,13 +138,123 @@ public final class RawClient implements AutoCloseable {
         long deadline = System.nanoTime() + period.toNanos();
         ByteBuffer scratch = ByteBuffer.allocate(1);
         while (System.nanoTime() < deadline) {
-            assertThat(channel.read(scratch)).as("server closed or sent data while it should stay silent").isZero();
+            assertThat(readSome(scratch)).as("server closed or sent data while it should stay silent").isZero();
             selector.selectNow();
             channel.register(selector, SelectionKey.OP_READ);
             selector.select(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
             selector.selectedKeys().clear();
         }
-        assertThat(channel.read(scratch)).as("server closed or sent data while it should stay silent").isZero();
+        assertThat(readSome(scratch)).as("server closed or sent data while it should stay silent").isZero();
+    }
+
+    /** What can be read now: plaintext from the socket, or decrypted from TLS; 0 for nothing yet, -1 at the end. */
+    private int readSome(ByteBuffer dst) throws IOException {
+        if (engine == null) {
+            return channel.read(dst);
+        }
+        while (true) {
+            if (appIn.hasRemaining()) {
+                int n = Math.min(appIn.remaining(), dst.remaining());
+                dst.put(dst.position(), appIn, appIn.position(), n).position(dst.position() + n);
+                appIn.position(appIn.position() + n);
+                return n;
+            }
+            if (tlsClosed) {
+                return -1;
+            }
+            if (netIn.position() > 0 && unwrap().bytesConsumed() > 0) {
+                continue; // a record: application data, or a post-handshake message such as a session ticket
+            }
+            int got = channel.read(netIn);
+            if (got <= 0) {
+                return got;
+            }
+        }
+    }
+
+    private SSLEngineResult unwrap() throws SSLException {
+        appIn.clear();
+        try {
+            SSLEngineResult r = engine.unwrap(netIn.flip(), appIn);
+            if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+                tlsClosed = true;
+            }
+            runTasks();
+            return r;
+        } catch (SSLException e) {
+            tlsClosed = true; // an alert from the server, or garbage: nothing more can be read
+            throw e;
+        } finally {
+            netIn.compact();
+            appIn.flip();
+        }
+    }
+
+    private void runTasks() {
+        Runnable task;
+        while ((task = engine.getDelegatedTask()) != null) {
+            task.run();
+        }
+    }
+
+    /**
+     * Runs a TLS handshake with {@code clientEngine} on this connection, which the
+     * server has just answered NBD_OPT_STARTTLS with NBD_REP_ACK; from now on every
+     * read and write is encrypted. Throws the engine's SSLException if the server
+     * refuses, and fails the test if the server stays silent for {@link #TIMEOUT}.
+     */
+    public RawClient startTls(SSLEngine clientEngine) throws IOException {
+        engine = clientEngine;
+        netIn = ByteBuffer.allocate(engine.getSession().getPacketBufferSize() * 2);
+        appIn = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize() * 2).flip();
+        engine.beginHandshake();
+        ByteBuffer none = ByteBuffer.allocate(0);
+        ByteBuffer net = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+        while (status != SSLEngineResult.HandshakeStatus.FINISHED
+                && status != SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING) {
+            switch (status) {
+                case NEED_WRAP:
+                    net.clear();
+                    SSLEngineResult wrapped = engine.wrap(none, net);
+                    writeRaw(net.flip());
+                    status = wrapped.getHandshakeStatus();
+                    break;
+                case NEED_TASK:
+                    runTasks();
+                    status = engine.getHandshakeStatus();
+                    break;
+                default: // NEED_UNWRAP, NEED_UNWRAP_AGAIN
+                    SSLEngineResult r = netIn.position() > 0 ? unwrap() : null;
+                    if (r != null && r.getStatus() != SSLEngineResult.Status.BUFFER_UNDERFLOW) {
+                        status = engine.getHandshakeStatus();
+                        break;
+                    }
+                    int got = channel.read(netIn);
+                    if (got < 0) {
+                        throw new SSLException("the server closed the connection during the TLS handshake");
+                    }
+                    if (got == 0) {
+                        await(SelectionKey.OP_READ, deadline, "waiting for the server's TLS handshake");
+                    }
+                    status = engine.getHandshakeStatus();
+            }
+        }
+        return this;
+    }
+
+    /** The TLS session, after {@link #startTls}. */
+    public SSLSession tlsSession() {
+        return engine.getSession();
+    }
+
+    /** NBD_OPT_STARTTLS, which must be acknowledged, then the TLS handshake with {@code clientEngine}. */
+    public RawClient tls(SSLEngine clientEngine) throws IOException {
+        OptionReply r = singleReply(OPT_STARTTLS, new byte[0]);
+        assertThat(r.type()).as("reply to NBD_OPT_STARTTLS").isEqualTo(REP_ACK);
+        structured = false; // nothing negotiated before STARTTLS survives it
+        return startTls(clientEngine);
     }
 
     private void await(int op, long deadline, String what) throws IOException {

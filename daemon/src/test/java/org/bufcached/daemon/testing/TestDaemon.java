@@ -30,6 +30,8 @@ import org.bufcached.config.LimitsConfig;
 import org.bufcached.config.ListenConfig;
 import org.bufcached.config.ListenUnix;
 import org.bufcached.config.MetricsConfig;
+import org.bufcached.config.TlsConfig;
+import org.bufcached.config.TlsMode;
 import org.bufcached.daemon.Daemon;
 
 /**
@@ -77,6 +79,7 @@ public final class TestDaemon implements AutoCloseable {
         private final Path dir;
         private final Map<String, ExportConfig> exports = new LinkedHashMap<>();
         private Duration handshakeTimeout;
+        private TlsConfig tls = TlsConfig.OFF;
 
         private Builder(Path dir) {
             this.dir = dir;
@@ -88,6 +91,20 @@ public final class TestDaemon implements AutoCloseable {
             exports.put(name, new ExportConfig(name, dir.resolve(name + ".img"), OptionalLong.of(size), readonly,
                     Optional.ofNullable(description), BLOCK_SIZES, FlushClass.LIGHT,
                     List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"))));
+            return this;
+        }
+
+        /** TLS for the daemon; {@code TlsConfig.OFF} unless set. */
+        public Builder tls(TlsConfig config) {
+            this.tls = config;
+            return this;
+        }
+
+        /** Sets an export's own {@code tls} and {@code identities}. */
+        public Builder exportTls(String name, TlsMode mode, String... identities) {
+            ExportConfig e = exports.get(name);
+            exports.put(name, new ExportConfig(e.name(), e.path(), e.size(), e.readonly(), e.description(),
+                    e.blockSizes(), e.flushClass(), e.allow(), Optional.ofNullable(mode), List.of(identities)));
             return this;
         }
 
@@ -115,7 +132,7 @@ public final class TestDaemon implements AutoCloseable {
             ListenConfig listen = new ListenConfig(List.of(),
                     List.of(new ListenUnix(socket, OptionalInt.empty(), Optional.empty(), Optional.empty())));
             BufcachedConfig config = new BufcachedConfig(listen, new ArrayList<>(exports.values()), base.cache(),
-                    engine(base.io()), limits, new MetricsConfig(false, base.metrics().listen()), base.logging(),
+                    engine(base.io()), limits, new MetricsConfig(false, base.metrics().listen()), base.logging(), tls,
                     Optional.empty());
             Daemon daemon = new Daemon(config);
             daemon.start();

@@ -28,6 +28,13 @@ public final class HandshakeClientDecoder extends ByteToMessageDecoder {
         this.maxReplyData = maxReplyData;
     }
 
+    /** A decoder for the option replies that follow NBD_OPT_STARTTLS, inside TLS, with the same limit. */
+    public HandshakeClientDecoder afterStartTls() {
+        HandshakeClientDecoder next = new HandshakeClientDecoder(maxReplyData);
+        next.state = State.OPTION_REPLY;
+        return next;
+    }
+
     /** The next message is the reply to NBD_OPT_EXPORT_NAME, padded with zeroes unless NO_ZEROES was agreed. */
     public void expectExportNameReply(boolean zeroes) {
         this.zeroes = zeroes;

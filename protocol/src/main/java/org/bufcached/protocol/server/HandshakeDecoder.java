@@ -23,13 +23,26 @@ public final class HandshakeDecoder extends ByteToMessageDecoder {
     private enum State { CLIENT_FLAGS, OPTION_HEADER, OPTION_DATA, SKIP_DATA }
 
     private final int maxOptionData;
-    private State state = State.CLIENT_FLAGS;
+    private State state;
     private int option;
     private long remaining;
     private long declared;
 
     public HandshakeDecoder(int maxOptionData) {
+        this(maxOptionData, State.CLIENT_FLAGS);
+    }
+
+    private HandshakeDecoder(int maxOptionData, State state) {
         this.maxOptionData = maxOptionData;
+        this.state = state;
+    }
+
+    /**
+     * A decoder for the options that follow NBD_OPT_STARTTLS, inside TLS: the
+     * client flags came before, in the clear.
+     */
+    public static HandshakeDecoder afterStartTls(int maxOptionData) {
+        return new HandshakeDecoder(maxOptionData, State.OPTION_HEADER);
     }
 
     @Override
