@@ -52,7 +52,7 @@ systemctl start bufcached-check.service
 journalctl -u bufcached-check --no-pager -o cat | sed 's/^/CHECK /'
 systemctl stop bufcached.service
 systemctl show -p Result -p ExecMainStatus bufcached.service | sed 's/^/CHECK /'
-journalctl -u bufcached --no-pager -o cat | grep -E "WARN|ERROR|reload" | sed 's/^/LOG /'
+journalctl -u bufcached --no-pager -o cat | grep -E "WARN|ERROR|reload|I/O engine|listening" | sed 's/^/LOG /'
 systemd-analyze security bufcached.service --no-pager | tail -1
 TEST
 
