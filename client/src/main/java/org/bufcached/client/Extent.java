@@ -16,8 +16,8 @@ public record Extent(long offset, long length, int flags) {
         return offset + length;
     }
 
-    /** "data", "hole" or "zero", the words of {@code bufcache map}. */
+    /** "data", "hole", "zero" or "hole,zero", the words of {@code nbdinfo --map} and {@code bufcache map}. */
     public String kind() {
-        return hole() ? "hole" : zero() ? "zero" : "data";
+        return hole() && zero() ? "hole,zero" : hole() ? "hole" : zero() ? "zero" : "data";
     }
 }

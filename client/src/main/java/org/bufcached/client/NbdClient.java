@@ -123,8 +123,8 @@ public final class NbdClient implements AutoCloseable {
         ChannelFuture cf = b.connect(uri.address());
         cf.addListener(f -> {
             if (!f.isSuccess()) {
-                String why = f.cause() instanceof java.io.FileNotFoundException ? "no such socket" : Errors.message(f.cause());
-                result.completeExceptionally(new NbdException("cannot connect to " + uri + ": " + why, f.cause()));
+                result.completeExceptionally(new NbdException("cannot connect to " + uri + ": "
+                        + Errors.connectFailure(uri, f.cause()), f.cause()));
                 return;
             }
             Channel ch = cf.channel();

@@ -23,6 +23,12 @@ import java.util.Optional;
  */
 public record NbdUri(String host, int port, String socketPath, String exportName, Optional<TlsOptions> tls) {
     public static final int DEFAULT_PORT = 10809;
+    /** The Unix socket of an installed bufcached (bufcached.socket and the shipped configuration). */
+    public static final String DEFAULT_SOCKET = "/run/bufcached/nbd.sock";
+    /** The export "" over {@link #DEFAULT_SOCKET}: the server's default export. */
+    public static final String DEFAULT = "nbd+unix:///?socket=" + DEFAULT_SOCKET;
+    /** The URI forms, for error messages. */
+    public static final String FORMS = "nbd[s]://HOST[:PORT]/EXPORT or nbd[s]+unix:///EXPORT?socket=PATH";
 
     public static NbdUri tcp(String host, int port, String exportName) {
         return new NbdUri(host, port, null, exportName, Optional.empty());
@@ -43,7 +49,8 @@ public record NbdUri(String host, int port, String socketPath, String exportName
         try {
             uri = new URI(s);
         } catch (java.net.URISyntaxException e) {
-            throw new IllegalArgumentException("malformed NBD URI " + s + ": " + e.getReason());
+            throw new IllegalArgumentException("malformed NBD URI '" + s + "': " + lowerFirst(e.getReason())
+                    + " (an NBD URI is " + FORMS + ")");
         }
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         String export = URLDecoder.decode(path.startsWith("/") ? path.substring(1) : path, StandardCharsets.UTF_8);
@@ -56,18 +63,23 @@ public record NbdUri(String host, int port, String socketPath, String exportName
         }
         if (scheme.equals("nbd") || scheme.equals("nbds")) {
             if (uri.getHost() == null) {
-                throw new IllegalArgumentException("NBD URI " + s + " has no host");
+                throw new IllegalArgumentException("NBD URI '" + s + "' has no host (expected " + FORMS + ")");
             }
             return new NbdUri(uri.getHost(), uri.getPort() < 0 ? DEFAULT_PORT : uri.getPort(), null, export, tls);
         }
         if (scheme.equals("nbd+unix") || scheme.equals("nbds+unix")) {
             String socket = query.get("socket");
             if (socket == null) {
-                throw new IllegalArgumentException("NBD URI " + s + " needs ?socket=PATH");
+                throw new IllegalArgumentException("NBD URI '" + s + "' needs ?socket=PATH, e.g. nbd+unix:///"
+                        + export + "?socket=" + DEFAULT_SOCKET);
             }
             return new NbdUri(null, -1, socket, export, tls);
         }
-        throw new IllegalArgumentException("not an NBD URI (nbd://, nbd+unix://, nbds:// or nbds+unix://): " + s);
+        throw new IllegalArgumentException("'" + s + "' is not an NBD URI (expected " + FORMS + ")");
+    }
+
+    private static String lowerFirst(String s) {
+        return s.isEmpty() ? s : Character.toLowerCase(s.charAt(0)) + s.substring(1);
     }
 
     private static TlsOptions tls(String s, URI uri, Map<String, String> query) {

@@ -81,6 +81,7 @@ public record ConfigDiff(List<ExportConfig> exportsAdded, List<ExportConfig> exp
             new Setting<>("metrics.enabled", false, config -> config.metrics().enabled()),
             new Setting<>("metrics.listen", false, config -> config.metrics().listen()),
             new Setting<>("logging.level", true, config -> config.logging().level()),
+            new Setting<>("logging.format", false, config -> config.logging().format().yamlName()),
             new Setting<>("tls.mode", true, config -> config.tls().mode().yamlName()),
             new Setting<>("tls.certificates", true, config -> config.tls().certificates().map(Object::toString).orElse("")),
             new Setting<>("tls.verify-peer", true, config -> config.tls().verifyPeer()),

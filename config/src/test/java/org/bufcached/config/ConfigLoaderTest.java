@@ -1,6 +1,7 @@
 package org.bufcached.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.bufcached.config.Yamls.parse;
 
 import java.io.IOException;
@@ -118,6 +119,14 @@ class ConfigLoaderTest {
         assertThat(config.metrics()).isEqualTo(new MetricsConfig(false, new HostPort("::", 9100)));
         assertThat(config.logging()).isEqualTo(new LoggingConfig(LogLevel.DEBUG, Optional.of(dir.resolve("logback.xml"))));
         assertThat(config.source()).hasValue(file);
+    }
+
+    @Test
+    void logFormatIsTextOrJson() throws Exception {
+        assertThat(parse("logging:\n  format: json\n").logging().format()).isEqualTo(LogFormat.JSON);
+        assertThat(parse("logging:\n  level: warn\n").logging().format()).isEqualTo(LogFormat.TEXT);
+        assertThatThrownBy(() -> parse("logging:\n  format: xml\n"))
+                .hasMessageContaining("logging.format: expected one of text, json");
     }
 
     @Test

@@ -16,16 +16,18 @@ class ExampleConfigTest {
     private static final Path EXAMPLE = Path.of("bufcached.example.yaml");
 
     @Test
-    void loadsAsTheDefaultsPlusItsExampleExport() throws Exception {
+    void loadsAsTheDefaultsPlusItsExampleExportAndTheSystemSocket() throws Exception {
         BufcachedConfig example = ConfigLoader.load(EXAMPLE);
         BufcachedConfig defaults = parse("");
-        assertThat(example.listen()).isEqualTo(defaults.listen());
+        assertThat(example.listen().tcp()).isEqualTo(defaults.listen().tcp());
+        assertThat(example.listen().unix()).extracting(ListenUnix::path)
+                .containsExactly(Path.of("/run/bufcached/nbd.sock"));
         assertThat(example.cache()).isEqualTo(defaults.cache());
         assertThat(example.limits()).isEqualTo(defaults.limits());
         assertThat(example.metrics()).isEqualTo(defaults.metrics());
         assertThat(example.logging()).isEqualTo(defaults.logging());
         assertThat(example.tls()).isEqualTo(defaults.tls()).isEqualTo(TlsConfig.OFF);
-        assertThat(example.exports()).containsExactly(new ExportConfig("disk0", Path.of("/var/lib/bufcached/disk0.img"),
+        assertThat(example.exports()).containsExactly(new ExportConfig("disk", Path.of("/var/lib/bufcached/disk.img"),
                 OptionalLong.of(10L << 30), false, Optional.of("example disk"), BlockSizes.DEFAULTS,
                 FlushClass.LIGHT, ExportsSection.DEFAULT_ALLOW));
     }

@@ -3,6 +3,8 @@ package org.bufcached.daemon;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
+import java.net.SocketAddress;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.config.BufcachedConfig;
@@ -15,6 +17,7 @@ import org.bufcached.config.LimitsConfig;
 import org.bufcached.config.ListenUnix;
 import org.bufcached.daemon.export.Export;
 import org.bufcached.daemon.cache.BufCacheService;
+import org.bufcached.daemon.export.CheckedOpener;
 import org.bufcached.daemon.export.ExportOpener;
 import org.bufcached.daemon.export.ExportRegistry;
 import org.bufcached.daemon.export.CachedBlockStore;
@@ -24,11 +27,14 @@ import org.bufcached.daemon.io.IoLoops;
 import org.bufcached.daemon.logging.Logging;
 import org.bufcached.daemon.metrics.ConnectionMeters;
 import org.bufcached.daemon.metrics.DaemonMeters;
+import org.bufcached.daemon.metrics.ExportMeters;
+import org.bufcached.daemon.metrics.ReloadMeters;
 import org.bufcached.daemon.metrics.MetricsServer;
 import org.bufcached.daemon.metrics.PayloadMemoryMeters;
 import org.bufcached.daemon.metrics.RequestMeters;
 import org.bufcached.daemon.net.Connections;
 import org.bufcached.daemon.net.NbdServer;
+import org.bufcached.daemon.net.NbdUris;
 import org.bufcached.daemon.reload.ExportReconciler;
 import org.bufcached.daemon.reload.ReloadTarget;
 import org.bufcached.daemon.reload.Reloader;
@@ -56,15 +62,16 @@ public final class Daemon implements ReloadTarget {
     private final ExportRegistry exports = new ExportRegistry();
     private final Connections connections = new Connections();
     private final PayloadMemory payloadMemory;
+    private final ExportMeters exportMeters = new ExportMeters(meters.registry(), requestMeters, connections);
+    private final ReloadMeters reloadMeters = new ReloadMeters(meters.registry());
     private final CountDownLatch stopped = new CountDownLatch(1);
     private IoEngine engine;
     private BlockingPool pool;
     private IoLoops loops;
     private BufCacheService cache;
-    private ExportOpener opener;
+    private CheckedOpener opener;
     private NbdServer server;
     private MetricsServer metricsServer;
-    private int listeners;
     private volatile boolean ready;
     private volatile boolean stopping;
 
@@ -83,47 +90,70 @@ public final class Daemon implements ReloadTarget {
     }
 
     /**
-     * Opens every export, binds every listener and the metrics endpoint, then
-     * tells systemd it is ready; on failure releases what was taken.
+     * Binds every listener and the metrics endpoint, then sets up the engine, the
+     * cache and the exports, then starts accepting and tells systemd it is ready;
+     * on failure releases what was taken. Ports come first so that a clash is
+     * reported before anything slow or large is set up; the kernel queues the
+     * connections that arrive before the exports are open.
+     *
+     * @throws IOException with a message for the operator: what failed and what to do
      */
     public void start() throws IOException {
         try {
             TlsSettings tls = TlsSettings.load(config.tls());
             engine = chooseEngine();
             IoConfig io = config.io();
-            int workers = io.workers().orElse(engine == IoEngine.IO_URING ? 2
-                    : Math.min(8, Math.max(4, Runtime.getRuntime().availableProcessors())));
-            pool = new BlockingPool(workers, "bufcached-io");
             server = new NbdServer(engine, exports, connections, requestMeters, payloadMemory,
                     io.eventLoops(), config.limits().handshakeTimeout().toMillis());
             server.tls(tls);
+            listen();
+            if (config.metrics().enabled()) {
+                metricsServer = MetricsServer.start(engine, config.metrics().listen(), meters.registry(),
+                        this::notReady);
+            }
+            meters.buildInfo(engine.label());
+            int workers = io.workers().orElse(engine == IoEngine.IO_URING ? 2
+                    : Math.min(8, Math.max(4, Runtime.getRuntime().availableProcessors())));
+            pool = new BlockingPool(workers, "bufcached-io");
             loops = IoLoops.attach(engine, server.eventLoops(), pool);
             LOG.info("I/O engine {}: {} event loops, {} blocking threads{}", engine, io.eventLoops(), workers,
                     IoEngine.why(engine).isEmpty() ? "" : " (" + IoEngine.why(engine) + ")");
             cache = new BufCacheService(config.cache(), loops, meters.registry());
             cache.start();
-            opener = new ExportOpener(cache.cache());
+            opener = new CheckedOpener(new ExportOpener(cache.cache()));
             for (ExportConfig e : config.exports()) {
                 Export export = opener.open(e);
                 exports.add(export);
-                LOG.info("export {}: {} bytes at {}{}", export.name(), export.size(), export.path(),
-                        export.readOnly() ? " (read-only)" : "");
+                exportMeters.add(export);
             }
             LOG.info("{}", tls.description());
             applyLimits(config.limits());
-            // Every port is bound before the first client is accepted, so a clash stops the start cleanly.
-            if (config.metrics().enabled()) {
-                metricsServer = MetricsServer.start(engine, config.metrics().listen(), meters.registry(),
-                        this::notReady);
-            }
-            listen();
+            server.startAccepting();
         } catch (IOException | RuntimeException e) {
             release();
             throw e;
         }
         ready = true;
+        logExports();
         systemd.notifier().ready(status());
         systemd.watchdog().ifPresent(systemd.notifier()::startWatchdog);
+    }
+
+    /**
+     * One line per export with the URIs clients reach it at through every
+     * listener, so an operator can copy one: at start and after each reload.
+     */
+    private void logExports() {
+        List<SocketAddress> addresses = server.listeners().stream().map(NbdServer.Listener::address).toList();
+        if (exports.all().isEmpty()) {
+            LOG.warn("no exports configured: add some under exports: and reload");
+        }
+        for (Export e : exports.all()) {
+            boolean tlsOnly = e.config().tlsOnly(config.tls());
+            LOG.info("export '{}': {} ({} bytes{}, {})", e.name(),
+                    String.join(" ", NbdUris.of(e.name(), addresses, tlsOnly)), e.size(),
+                    e.readOnly() ? ", read-only" : "", e.path());
+        }
     }
 
     /**
@@ -152,22 +182,19 @@ public final class Daemon implements ReloadTarget {
                     systemd.sockets().size());
             for (InheritedSocket s : systemd.sockets()) {
                 if (s.unix()) {
-                    server.adoptUnix(s.fd());
+                    server.adoptUnix(s.fd(), s.unixPath());
                 } else {
                     server.adoptTcp(s.fd());
                 }
-                listeners++;
             }
             return;
         }
         for (HostPort tcp : config.listen().tcp()) {
             server.bindTcp(tcp.host(), tcp.port());
-            listeners++;
         }
         for (ListenUnix unix : config.listen().unix()) {
             server.bindUnix(unix.path());
             UnixSocketPermissions.apply(unix);
-            listeners++;
         }
     }
 
@@ -206,7 +233,7 @@ public final class Daemon implements ReloadTarget {
         }
         // Read first: bad TLS files reject the reload before anything changed.
         TlsSettings tls = TlsSettings.load(loaded.tls());
-        new ExportReconciler(exports, connections, opener, requestMeters::forget).apply(diff, loaded);
+        new ExportReconciler(exports, connections, opener, exportMeters).apply(diff, loaded);
         applyLimits(loaded.limits());
         server.tls(tls);
         if (loaded.tls().enabled()) {
@@ -220,12 +247,14 @@ public final class Daemon implements ReloadTarget {
             Logging.level(loaded.logging().level());
         }
         config = loaded;
+        logExports();
     }
 
     /** One line for systemd's STATUS= and the logs. */
     @Override
     public String status() {
-        return "serving " + exports.all().size() + " exports on " + listeners + " listeners, "
+        return "serving " + exports.all().size() + " exports on " + (server == null ? 0 : server.listeners().size())
+                + " listeners, "
                 + connections.open() + " connections";
     }
 
@@ -264,6 +293,11 @@ public final class Daemon implements ReloadTarget {
     /** The registry every component registers its meters in; scraped at /metrics. */
     public PrometheusMeterRegistry meterRegistry() {
         return meters.registry();
+    }
+
+    /** What the reloader reports each reload's outcome to. */
+    public ReloadMeters reloadMeters() {
+        return reloadMeters;
     }
 
     public Systemd systemd() {
@@ -335,6 +369,7 @@ public final class Daemon implements ReloadTarget {
         java.util.List<Thread> closing = new java.util.ArrayList<>();
         for (Export e : exports.snapshot()) {
             exports.remove(e.name());
+            exportMeters.remove(e.name());
             Thread t = new Thread(e.store()::close, "bufcached-close-" + e.name());
             t.setDaemon(true);
             t.start();

@@ -1,5 +1,6 @@
 package org.bufcached.daemon;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,13 +26,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** The {@code bufcached} command line. */
 @Command(name = "bufcached", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Serves files as network block devices over NBD, through a buffer cache.",
         footer = {"", "With no arguments: export 'demo' (var/demo.img, 1 GiB, sparse) on 127.0.0.1:10809 and var/bufcached.sock.",
-            "Exit codes: 0 stopped cleanly, 1 runtime failure, 2 bad command line or configuration."})
+            "--tcp and --unix replace every configured listener, of both kinds: give both to keep a unix socket",
+            "next to a TCP port (the start-up log names the listeners that were dropped).",
+            "At start and after each reload the log has one line per export with its URIs.",
+            "Exit codes: 0 stopped cleanly, 1 runtime failure, 2 bad command line or configuration, a port in use",
+            "or an export that cannot be opened; every start-up error is one line on stderr, starting 'bufcached: '."})
 public final class Main implements Callable<Integer> {
     static final int EXIT_RUNTIME = 1;
     static final int EXIT_CONFIG = 2;
@@ -45,11 +52,12 @@ public final class Main implements Callable<Integer> {
     Path checkConfig;
 
     @Option(names = "--tcp", paramLabel = "HOST:PORT", converter = HostPortOption.class,
-            description = "Listen for NBD on TCP (repeatable; replaces the configured listeners).")
+            description = "Listen for NBD on TCP (repeatable). Replaces all configured listeners, the unix sockets too.")
     List<HostPort> tcp = new ArrayList<>();
 
     @Option(names = "--unix", paramLabel = "PATH",
-            description = "Listen for NBD on a Unix domain socket (repeatable; replaces the configured listeners).")
+            description = "Listen for NBD on a Unix domain socket (repeatable). Replaces all configured listeners, "
+                    + "TCP too.")
     List<Path> unix = new ArrayList<>();
 
     @Option(names = "--metrics", paramLabel = "HOST:PORT|off",
@@ -91,34 +99,52 @@ public final class Main implements Callable<Integer> {
     }
 
     static int run(String... args) {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        return commandLine().execute(args);
     }
+
+    /** The configured command line; tests set its writers to read what it prints. */
+    static CommandLine commandLine() {
+        CommandLine cmd = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        cmd.setParameterExceptionHandler((e, rest) -> {
+            // Command-line mistakes are start-up errors too: the same one-line style.
+            e.getCommandLine().getErr().println("bufcached: " + e.getMessage());
+            e.getCommandLine().getErr().println("Try 'bufcached --help' for more information.");
+            return EXIT_CONFIG;
+        });
+        return cmd;
+    }
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() {
         if (checkConfig != null) {
             return check(checkConfig);
         }
+        BufcachedConfig base;
         BufcachedConfig effective;
         try {
-            effective = load();
+            base = loadFile();
+            effective = withOverrides(base);
             Logging.configure(effective.logging());
         } catch (ConfigException e) {
-            System.err.println(e.getMessage());
+            e.problems().forEach(problem -> startupError(problem.toString()));
             return EXIT_CONFIG;
         } catch (IllegalArgumentException e) {
-            System.err.println("bufcached: " + e.getMessage());
+            startupError(e.getMessage());
             return EXIT_CONFIG;
         }
+        logDroppedListeners(base.listen(), effective.listen());
         Daemon daemon = new Daemon(effective);
         try {
             daemon.start();
-        } catch (Exception e) {
+        } catch (IOException | RuntimeException e) {
             // Listeners in use, export files that cannot be opened: the configuration does not fit this machine.
-            LOG.error("cannot start: {}", e.getMessage());
+            startupError(e.getMessage());
             return EXIT_CONFIG;
         }
-        Reloader reloader = new Reloader(this::load, daemon, daemon.systemd().notifier());
+        Reloader reloader = new Reloader(this::load, daemon, daemon.systemd().notifier(), daemon.reloadMeters());
         Signals.onHangup(reloader::request);
         Signals.onTermination(() -> new Thread(() -> {
             reloader.close();
@@ -136,16 +162,41 @@ public final class Main implements Callable<Integer> {
 
     /** The configuration file (or the default) with the command line applied; reloads read it the same way. */
     private BufcachedConfig load() throws ConfigException {
-        return withOverrides(config != null ? ConfigLoader.load(config) : ConfigLoader.loadDefault());
+        return withOverrides(loadFile());
     }
 
-    private static int check(Path file) {
+    private BufcachedConfig loadFile() throws ConfigException {
+        return config != null ? ConfigLoader.load(config) : ConfigLoader.loadDefault();
+    }
+
+    /**
+     * Every error that stops the start is one line in one style, on stderr even
+     * when the log goes elsewhere: {@code bufcached: WHERE: WHAT (WHAT TO DO)}.
+     */
+    private void startupError(String message) {
+        spec.commandLine().getErr().println("bufcached: " + message);
+        spec.commandLine().getErr().flush();
+    }
+
+    /** Says which configured listeners --tcp/--unix replaced, so none disappears silently. */
+    private static void logDroppedListeners(ListenConfig configured, ListenConfig effective) {
+        List<String> dropped = new ArrayList<>();
+        configured.tcp().stream().filter(t -> !effective.tcp().contains(t)).forEach(t -> dropped.add("tcp " + t));
+        configured.unix().stream().map(ListenUnix::path)
+                .filter(p -> effective.unix().stream().noneMatch(u -> u.path().equals(p)))
+                .forEach(p -> dropped.add("unix " + p));
+        if (!dropped.isEmpty()) {
+            LOG.info("--tcp/--unix replace the configured listeners: not listening on {}", String.join(", ", dropped));
+        }
+    }
+
+    private int check(Path file) {
         try {
             BufcachedConfig c = ConfigLoader.load(file);
-            System.out.println(file + ": OK (" + c.exports().size() + " exports)");
+            spec.commandLine().getOut().println(file + ": OK (" + c.exports().size() + " exports)");
             return 0;
         } catch (ConfigException e) {
-            System.err.println(e.getMessage());
+            e.problems().forEach(problem -> spec.commandLine().getErr().println(problem));
             return EXIT_CONFIG;
         }
     }

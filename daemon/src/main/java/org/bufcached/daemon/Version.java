@@ -1,12 +1,12 @@
 package org.bufcached.daemon;
 
+import org.bufcached.protocol.BuildInfo;
 import picocli.CommandLine;
 
-/** The version printed by {@code --version}, from the jar's manifest. */
+/** What {@code bufcached --version} prints: the same version and commit as {@code bufcache --version}. */
 final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-        String v = Version.class.getPackage().getImplementationVersion();
-        return new String[] {"bufcached " + (v == null ? "development build" : v)};
+        return new String[] {BuildInfo.current().describe("bufcached")};
     }
 }

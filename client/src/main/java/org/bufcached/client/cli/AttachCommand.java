@@ -23,7 +23,12 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "attach", mixinStandardHelpOptions = true,
         description = {"Attach an export to a kernel nbd device (needs root and the nbd module).",
-            "Runs until the device is detached."})
+            "Runs until the device is detached."},
+        footer = {"", "Examples:",
+            "  modprobe nbd && bufcache attach nbd+unix:///disk?socket=/run/bufcached/nbd.sock /dev/nbd0 &",
+            "  mkfs.ext4 /dev/nbd0 && mount /dev/nbd0 /mnt",
+            "  umount /mnt && bufcache detach /dev/nbd0",
+            "", Help.URI_FORMS})
 final class AttachCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "URI", description = "NBD URI of the export")
     NbdUri uri;

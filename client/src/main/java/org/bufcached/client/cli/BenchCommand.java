@@ -5,7 +5,9 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -26,7 +28,14 @@ import picocli.CommandLine.Spec;
  * iodepth, runtime). Each connection gets its own event loop; results are IOPS,
  * throughput and an HdrHistogram of latencies.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Generate load and report IOPS, throughput and latency percentiles.")
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Generate load and report IOPS, throughput and latency percentiles.",
+            "On a terminal a line shows the IOPS and throughput of the last second while it runs.",
+            "Writes overwrite the export's data: use a scratch export."},
+        footer = {"", "Examples:",
+            "  bufcache bench nbd+unix:///disk?socket=/run/bufcached/nbd.sock --rw randread --bs 4k --qd 32 --runtime 10",
+            "  bufcache bench nbd://127.0.0.1:10809/scratch --rw randrw --rwmixread 70 --connections 4 --json",
+            "", Help.URI_FORMS})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "URI", description = "NBD URI of the export")
     NbdUri uri;
@@ -55,6 +64,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--histogram", description = "print the full latency distribution")
     boolean fullHistogram;
+
+    @Option(names = "--json", description = "print the results as one JSON object")
+    boolean json;
+
+    @Option(names = {"-q", "--quiet"}, description = "no live progress line")
+    boolean quiet;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -88,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             long start = System.nanoTime();
             generators.forEach(g -> g.start(depth));
-            Thread.sleep((long) (seconds * 1000));
+            runFor(generators, start);
             CompletableFuture.allOf(generators.stream().map(LoadGenerator::stop).toArray(CompletableFuture[]::new)).get();
             double elapsed = (System.nanoTime() - start) / 1e9;
             for (LoadGenerator g : generators) {
@@ -119,6 +134,32 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** Waits out the runtime, drawing the last second's rates on stderr when it is a terminal. */
+    private void runFor(List<LoadGenerator> generators, long start) throws InterruptedException {
+        long end = start + (long) (seconds * 1e9);
+        int columns = quiet || json ? 0 : Terminal.stderrColumns();
+        long lastOps = 0;
+        long lastNanos = start;
+        for (long now = System.nanoTime(); now < end; now = System.nanoTime()) {
+            Thread.sleep(Math.max(1, Math.min(1000, (end - now) / 1_000_000)));
+            if (columns > 0) {
+                long ops = generators.stream().mapToLong(g -> g.reads() + g.writes()).sum();
+                long t = System.nanoTime();
+                double iops = (ops - lastOps) / Math.max(1e-9, (t - lastNanos) / 1e9);
+                String line = String.format(Locale.ROOT, "bench  %.0f/%.0f s  %.0f IOPS  %s/s", (t - start) / 1e9,
+                        seconds, iops, Sizes.format(iops * blockSize));
+                System.err.print("\r" + (line.length() < columns ? line : line.substring(0, columns - 1)));
+                System.err.flush();
+                lastOps = ops;
+                lastNanos = t;
+            }
+        }
+        if (columns > 0) {
+            System.err.print("\r" + " ".repeat(columns - 1) + "\r");
+            System.err.flush();
+        }
+    }
+
     private void report(List<LoadGenerator> generators, double elapsed) {
         Histogram all = new Histogram(3_600_000_000_000L, 3);
         long reads = 0;
@@ -130,6 +171,29 @@ final class BenchCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         long ops = reads + writes;
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("uri", uri.toString());
+            m.put("rw", rw);
+            m.put("bs", blockSize);
+            m.put("iodepth", depth);
+            m.put("connections", connections);
+            m.put("runtime_s", elapsed);
+            m.put("iops", ops / elapsed);
+            m.put("read_iops", reads / elapsed);
+            m.put("write_iops", writes / elapsed);
+            m.put("bytes_per_s", ops * blockSize / elapsed);
+            Map<String, Object> latency = new LinkedHashMap<>();
+            latency.put("min", all.getMinValue() / 1e3);
+            latency.put("mean", all.getMean() / 1e3);
+            latency.put("p50", all.getValueAtPercentile(50) / 1e3);
+            latency.put("p99", all.getValueAtPercentile(99) / 1e3);
+            latency.put("p999", all.getValueAtPercentile(99.9) / 1e3);
+            latency.put("max", all.getMaxValue() / 1e3);
+            m.put("latency_us", latency);
+            out.println(Json.write(m));
+            return;
+        }
         out.printf(Locale.ROOT, "%s bs=%d iodepth=%d connections=%d runtime=%.1fs%n", rw, blockSize, depth, connections, elapsed);
         out.printf(Locale.ROOT, "IOPS: %.0f (read %.0f, write %.0f)%n", ops / elapsed, reads / elapsed, writes / elapsed);
         out.printf(Locale.ROOT, "throughput: %s/s%n", Sizes.format(ops * blockSize / elapsed));

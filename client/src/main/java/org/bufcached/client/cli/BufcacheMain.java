@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  * error, 2 usage error. Errors are one line on stderr, naming the server's error
  * where there is one.
  */
-@Command(name = "bufcache", mixinStandardHelpOptions = true, version = "bufcache 0.1.0",
+@Command(name = "bufcache", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Talk NBD to bufcached (or any NBD server): inspect, copy, benchmark, attach.",
         subcommands = {ListCommand.class, InfoCommand.class, MapCommand.class, ReadCommand.class, WriteCommand.class,
             CopyCommand.class, BenchCommand.class, StatsCommand.class, AttachCommand.class, DetachCommand.class,
@@ -31,13 +31,20 @@ public final class BufcacheMain implements Runnable {
     /** A configured command line; tests run it with their own writers. */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine cmd = new CommandLine(new BufcacheMain());
-        cmd.registerConverter(NbdUri.class, NbdUri::parse);
-        cmd.registerConverter(Long.class, Sizes::parse);
-        cmd.registerConverter(long.class, Sizes::parse);
+        cmd.registerConverter(NbdUri.class, converting(NbdUri::parse));
+        cmd.registerConverter(Long.class, converting(Sizes::parse));
+        cmd.registerConverter(long.class, converting(Sizes::parse));
         cmd.setOut(out).setErr(err);
         cmd.setExitCodeExceptionMapper(t -> EXIT_IO);
         cmd.setParameterExceptionHandler((ex, args) -> {
-            ex.getCommandLine().getErr().println("bufcache: " + ex.getMessage());
+            // A value that does not convert (a malformed URI, a bad size) explains itself in one line.
+            String message = ex.getMessage();
+            if (ex.getCause() instanceof CommandLine.TypeConversionException && ex.getArgSpec() != null) {
+                CommandLine.Model.ArgSpec arg = ex.getArgSpec();
+                message = (arg.isOption() ? ((CommandLine.Model.OptionSpec) arg).longestName() + ": " : "")
+                        + ex.getCause().getMessage();
+            }
+            ex.getCommandLine().getErr().println("bufcache: " + message);
             ex.getCommandLine().getErr().println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName()
                     + " --help' for more information.");
             return EXIT_USAGE;
@@ -48,6 +55,17 @@ public final class BufcacheMain implements Runnable {
             return ex instanceof UsageException ? EXIT_USAGE : EXIT_IO;
         });
         return cmd;
+    }
+
+    /** A converter whose IllegalArgumentException becomes picocli's conversion error, message intact. */
+    private static <T> CommandLine.ITypeConverter<T> converting(java.util.function.Function<String, T> parse) {
+        return text -> {
+            try {
+                return parse.apply(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        };
     }
 
     public static void main(String[] args) {

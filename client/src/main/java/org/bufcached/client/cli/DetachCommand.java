@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code bufcache detach /dev/nbdN}: NBD_DISCONNECT and NBD_CLEAR_SOCK, as {@code nbd-client -d}. */
-@Command(name = "detach", mixinStandardHelpOptions = true, description = "Detach a kernel nbd device (needs root).")
+@Command(name = "detach", mixinStandardHelpOptions = true, description = "Detach a kernel nbd device (needs root).",
+        footer = {"", "Example:", "  bufcache detach /dev/nbd0"})
 final class DetachCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DEVICE", description = "the nbd device, e.g. /dev/nbd0")
     String device;

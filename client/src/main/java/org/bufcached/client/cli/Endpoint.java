@@ -12,6 +12,11 @@ interface Endpoint extends AutoCloseable {
     /** The largest request worth making, aligned to the endpoint's block size. */
     int maxRequest();
 
+    /** Connections the requests are spread over; 1 for a file. */
+    default int connections() {
+        return 1;
+    }
+
     /** Data, hole and zero extents of the range; a single data extent where nothing is known. */
     CompletableFuture<List<Extent>> extents(long offset, long length);
 

@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import org.bufcached.client.ExportInfo;
 import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
+import org.bufcached.protocol.Nbd;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,9 +16,16 @@ import picocli.CommandLine.Spec;
 
 /** {@code bufcache info URI}: NBD_OPT_INFO and NBD_OPT_LIST_META_CONTEXT, for people or (--json) scripts. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show an export's size, flags, block size constraints and metadata contexts.")
+        description = {"Show an export's size, flags, block size constraints and metadata contexts,",
+            "and what it can do as nbdinfo says it (can_flush, can_trim, ...)."},
+        footer = {"", "Examples:",
+            "  bufcache info                                  the default export of the local bufcached",
+            "  bufcache info nbd://127.0.0.1:10809/disk",
+            "  bufcache info --json nbd+unix:///disk?socket=/run/bufcached/nbd.sock",
+            "", Help.URI_FORMS})
 final class InfoCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "URI", description = "NBD URI of the export")
+    @Parameters(paramLabel = "URI", arity = "0..1", defaultValue = NbdUri.DEFAULT,
+            description = "NBD URI of the export (default ${DEFAULT-VALUE})")
     NbdUri uri;
 
     @Mixin
@@ -49,6 +57,8 @@ final class InfoCommand implements Callable<Integer> {
         bs.put("advertised", info.blockSize() != null);
         m.put("block_size", bs);
         m.put("meta_contexts", info.metaContexts().keySet());
+        Map<String, Boolean> can = capabilities(info);
+        m.putAll(can);
         if (json) {
             out.println(Json.write(m));
             return 0;
@@ -64,6 +74,23 @@ final class InfoCommand implements Callable<Integer> {
                 info.blockSize() == null ? " (not advertised: defaults)" : "");
         out.printf("structured:       %s%n", info.structuredReplies() ? "yes" : "no");
         out.printf("meta contexts:    %s%n", info.metaContexts().isEmpty() ? "none" : String.join(" ", info.metaContexts().keySet()));
+        can.forEach((name, value) -> out.printf("%-17s %s%n", name + ":", value));
         return 0;
+    }
+
+    /** The export's abilities under nbdinfo's names, from the transmission flags. */
+    static Map<String, Boolean> capabilities(ExportInfo info) {
+        Map<String, Boolean> can = new LinkedHashMap<>();
+        can.put("is_rotational", info.has(Nbd.NBD_FLAG_ROTATIONAL));
+        can.put("is_read_only", info.readOnly());
+        can.put("can_cache", info.has(Nbd.NBD_FLAG_SEND_CACHE));
+        can.put("can_df", info.has(Nbd.NBD_FLAG_SEND_DF));
+        can.put("can_fast_zero", info.has(Nbd.NBD_FLAG_SEND_FAST_ZERO));
+        can.put("can_flush", info.has(Nbd.NBD_FLAG_SEND_FLUSH));
+        can.put("can_fua", info.has(Nbd.NBD_FLAG_SEND_FUA));
+        can.put("can_multi_conn", info.has(Nbd.NBD_FLAG_CAN_MULTI_CONN));
+        can.put("can_trim", info.has(Nbd.NBD_FLAG_SEND_TRIM));
+        can.put("can_zero", info.has(Nbd.NBD_FLAG_SEND_WRITE_ZEROES));
+        return can;
     }
 }

@@ -11,7 +11,9 @@ import org.bufcached.protocol.Nbd;
  * The load of one connection: {@code depth} slots, each a reusable callback that
  * records its latency and sends the next request from the event loop, so steady
  * state allocates no future and takes no lock. The histogram and counters are
- * touched by the connection's event loop only, and read after {@link #stop}.
+ * written by the connection's event loop only; the histogram is read after
+ * {@link #stop}, the counters (volatile, one writer) also while it runs, for the
+ * live progress line.
  */
 final class LoadGenerator {
     private final NbdClient client;
@@ -24,8 +26,8 @@ final class LoadGenerator {
     private final Histogram histogram = new Histogram(3_600_000_000_000L, 3);
     private long nextSequential;
     private volatile boolean stopping;
-    private long reads;
-    private long writes;
+    private volatile long reads;
+    private volatile long writes;
     private int active;
     private Throwable failure;
     private final java.util.concurrent.CompletableFuture<Void> drained = new java.util.concurrent.CompletableFuture<>();

@@ -12,10 +12,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code bufcache map URI}: the base:allocation map as offset, length, kind (data, hole, zero). */
-@Command(name = "map", mixinStandardHelpOptions = true, description = "Print the allocation map (data, hole, zero) from block status.")
+/** {@code bufcache map URI}: the base:allocation map as offset, length, type (data, hole, zero, hole,zero). */
+@Command(name = "map", mixinStandardHelpOptions = true,
+        description = {"Print the allocation map from block status (base:allocation): offset, length and type,",
+            "where the type is data, hole, zero or hole,zero as nbdinfo --map says it."},
+        footer = {"", "Examples:",
+            "  bufcache map nbd://127.0.0.1:10809/disk",
+            "  bufcache map --offset 1G --length 64M --json nbd+unix:///disk?socket=/run/bufcached/nbd.sock",
+            "", Help.URI_FORMS})
 final class MapCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "URI", description = "NBD URI of the export")
+    @Parameters(paramLabel = "URI", arity = "0..1", defaultValue = NbdUri.DEFAULT,
+            description = "NBD URI of the export (default ${DEFAULT-VALUE})")
     NbdUri uri;
 
     @Mixin

@@ -13,7 +13,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code bufcache read URI --offset --length [-o FILE]}: raw bytes to a file or stdout. */
-@Command(name = "read", mixinStandardHelpOptions = true, description = "Read a range of an export to a file or stdout.")
+@Command(name = "read", mixinStandardHelpOptions = true, description = "Read a range of an export to a file or stdout.",
+        footer = {"", "Examples:",
+            "  bufcache read nbd://127.0.0.1:10809/disk --offset 0 --length 512 | xxd | head",
+            "  bufcache read nbd+unix:///disk?socket=/run/bufcached/nbd.sock --offset 1M --length 4M -o part.bin",
+            "", Help.URI_FORMS})
 final class ReadCommand implements Callable<Integer> {
     private static final int STEP = 4 << 20;
 

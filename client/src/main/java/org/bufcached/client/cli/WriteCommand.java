@@ -14,7 +14,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code bufcache write URI --offset [-i FILE]}: raw bytes from a file or stdin, then FLUSH. */
-@Command(name = "write", mixinStandardHelpOptions = true, description = "Write a file or stdin to an export at an offset.")
+@Command(name = "write", mixinStandardHelpOptions = true,
+        description = "Write a file or stdin to an export at an offset, then FLUSH.",
+        footer = {"", "Examples:",
+            "  bufcache write nbd://127.0.0.1:10809/disk --offset 0 -i boot.img",
+            "  printf 'hello' | bufcache write nbd+unix:///disk?socket=/run/bufcached/nbd.sock --offset 4096 --fua",
+            "", Help.URI_FORMS})
 final class WriteCommand implements Callable<Integer> {
     private static final int STEP = 4 << 20;
 

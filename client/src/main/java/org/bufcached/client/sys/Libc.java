@@ -20,6 +20,8 @@ public interface Libc {
     int AF_INET = 2;
     int SOCK_STREAM = 1;
     int ENXIO = 6;
+    /** Terminal window size: struct winsize {unsigned short ws_row, ws_col, ...}. */
+    long TIOCGWINSZ = 0x5413;
 
     @SaveError
     int open(String path, int flags);
@@ -32,6 +34,12 @@ public interface Libc {
 
     @SaveError
     int ioctl(int fd, long request, long arg);
+
+    /** ioctl with a structure the kernel fills in, such as TIOCGWINSZ's struct winsize. */
+    @SaveError
+    int ioctl(int fd, long request, @Out byte[] arg);
+
+    int isatty(int fd);
 
     @SaveError
     int socket(int domain, int type, int protocol);

@@ -87,7 +87,7 @@ public class CliTest {
     @Test
     void usageErrorsExitWithTwo() {
         assertThat(run().code()).isEqualTo(2);
-        assertThat(run("info").code()).isEqualTo(2);
+        assertThat(run("read").code()).isEqualTo(2);
         Run bad = run("info", "http://example.com/");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("not an NBD URI");
@@ -101,14 +101,108 @@ public class CliTest {
     void everySubcommandHasHelp(String name) {
         Run help = run(name, "--help");
         assertThat(help.code()).isZero();
-        assertThat(help.out()).contains("Usage: bufcache " + name);
+        assertThat(help.out()).contains("Usage: bufcache " + name).containsPattern("Examples?:");
+        if (!name.equals("detach") && !name.equals("stats")) {
+            assertThat(help.out()).as("explains the URI forms").contains("nbd://HOST[:PORT]/EXPORT")
+                    .contains("nbd+unix:///EXPORT?socket=PATH");
+        }
+    }
+
+    /** No exception class names, no stack traces, no "positional parameter at index": one line a person reads. */
+    @ParameterizedTest
+    @ValueSource(strings = {"nbd://[bad", "nbd+unix:///disk", "http://example.com/disk", "nbd:///disk"})
+    void aMalformedUriIsOneClearLine(String uri) {
+        Run r = run("info", uri);
+        assertThat(r.code()).isEqualTo(2);
+        String first = r.err().lines().findFirst().orElseThrow();
+        assertThat(first).startsWith("bufcache: ").contains(uri).containsPattern("nbd\\[s]://HOST\\[:PORT]/EXPORT|\\?socket=PATH")
+                .doesNotContain("Exception").doesNotContain("java.").doesNotContain("positional parameter");
+    }
+
+    @Test
+    void connectionRefusedSaysNothingListensThere() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Run r = run("info", "nbd://127.0.0.1:" + port + "/disk");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("bufcache: cannot connect to nbd://127.0.0.1:" + port + "/disk: connection"
+                + " refused: nothing listens on 127.0.0.1:" + port + " (is bufcached running there?)"
+                + System.lineSeparator());
+    }
+
+    @Test
+    void copyOfAMissingFileSaysWhichAndWhy() throws Exception {
+        Path missing = dir.resolve("missing.img");
+        Run r = run("copy", missing.toString(), "nbd://127.0.0.1:1/disk");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("bufcache: cannot read source " + missing + ": no such file"
+                + System.lineSeparator());
+        Run dirSource = run("copy", dir.toString(), "nbd://127.0.0.1:1/disk");
+        assertThat(dirSource.err()).contains("cannot read source " + dir + ": it is a directory");
+    }
+
+    @Test
+    void copyPrintsASummaryNoProgressWhenNotATerminalAndNothingWithQuiet() throws Exception {
+        try (TestServer server = TestServer.start(TestServer.Kind.NBDKIT_MEMORY, dir, 8 << 20)) {
+            Path src = dir.resolve("half.img");
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(src.toFile(), "rw")) {
+                f.setLength(8 << 20);
+                f.write(new byte[] {1, 2, 3}); // 4 KiB of data at the start, the rest a hole
+            }
+            Run copy = run("copy", src.toString(), server.uri().toString(), "--verify", "--queue-depth", "4");
+            assertThat(copy.code()).as(copy.err()).isZero();
+            assertThat(copy.err()).as("no progress line when stderr is not a terminal").isEmpty();
+            assertThat(copy.out()).matches("copied 8 MiB \\(\\S+ \\S+ data, \\S+ \\S+ zero\\) in \\d+\\.\\d s, "
+                    + "\\S+ \\S+/s; verified in \\d+\\.\\d s\\R");
+            Run quiet = run("copy", "-q", src.toString(), server.uri().toString());
+            assertThat(quiet.code()).as(quiet.err()).isZero();
+            assertThat(quiet.out() + quiet.err()).isEmpty();
+        }
+    }
+
+    @Test
+    void listAndBenchSpeakJson() throws Exception {
+        try (TestServer server = TestServer.start(TestServer.Kind.NBDKIT_MEMORY, dir, 4 << 20)) {
+            Run list = run("list", "--json", server.uri().toString());
+            assertThat(list.code()).as(list.err()).isZero();
+            assertThat(list.out().strip()).startsWith("[{\"name\":").contains("\"size\":4194304").endsWith("}]");
+            Run bench = run("bench", "--json", server.uri().toString(), "--runtime", "1", "--qd", "4");
+            assertThat(bench.code()).as(bench.err()).isZero();
+            assertThat(bench.out().strip()).startsWith("{\"uri\":").contains("\"iops\":")
+                    .contains("\"latency_us\":{\"min\":").endsWith("}");
+            assertThat(bench.err()).as("no live progress when stderr is not a terminal").isEmpty();
+        }
+    }
+
+    @Test
+    void infoSaysWhatTheExportCanDoAsNbdinfoDoes() throws Exception {
+        try (TestServer server = TestServer.start(TestServer.Kind.NBDKIT_MEMORY, dir, 4 << 20)) {
+            Run info = run("info", server.uri().toString());
+            assertThat(info.code()).as(info.err()).isZero();
+            assertThat(info.out()).containsPattern("(?m)^is_read_only:\\s+false$")
+                    .containsPattern("(?m)^can_flush:\\s+true$").containsPattern("(?m)^can_trim:\\s+true$")
+                    .containsPattern("(?m)^can_zero:\\s+true$").containsPattern("(?m)^can_multi_conn:\\s+(true|false)$");
+            Run json = run("info", "--json", server.uri().toString());
+            assertThat(json.out()).contains("\"can_flush\":true");
+        }
+    }
+
+    @Test
+    void mapSaysHoleZeroAsNbdinfoDoes() throws Exception {
+        try (TestServer server = TestServer.start(TestServer.Kind.NBDKIT_MEMORY, dir, 4 << 20)) {
+            Run map = run("map", server.uri().toString());
+            assertThat(map.code()).as(map.err()).isZero();
+            assertThat(map.out()).containsPattern("(?m)^\\s+0\\s+4194304\\s+hole,zero$");
+        }
     }
 
     @Test
     void ioErrorsExitWithOneOnOneLine() throws Exception {
         Run missing = run("info", "nbd+unix:///?socket=" + dir.resolve("nothing.sock"));
         assertThat(missing.code()).isEqualTo(1);
-        assertThat(missing.err().strip()).doesNotContain("\n").contains("cannot connect").contains("no such socket");
+        assertThat(missing.err().strip()).doesNotContain("\n").contains("cannot connect").contains("no socket at");
         try (TestServer server = TestServer.nbdkit(dir, "--filter=error", "memory", "1M", "error-pread-rate=100%",
                 "error-pread=EIO")) {
             Run read = run("read", server.uri().toString(), "--offset", "0", "--length", "512", "-o",

@@ -3,6 +3,7 @@ package org.bufcached.daemon.cache;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.bufcached.config.CacheConfig;
 
 /**
@@ -42,6 +43,8 @@ public final class BufSpace {
      */
     volatile int maxHeavyWritebacks = Integer.MAX_VALUE;
     final AtomicLong getnewbufcalls = new AtomicLong();
+    /** Writers that bd_wait parked until the flushers caught up: throttling, for the metrics. */
+    final LongAdder writerWaits = new LongAdder();
 
     // Tunables; all but nbuf and the buffer size may change while running.
     final int nbuf;
@@ -277,6 +280,7 @@ public final class BufSpace {
             resume.run();
             return;
         }
+        writerWaits.increment();
         bd_heatup();
         // Fetch the index before the counters: suppliers move it after updating them.
         int i = bd_wake_index.get();

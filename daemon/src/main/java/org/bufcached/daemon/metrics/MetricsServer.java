@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.config.HostPort;
 import org.bufcached.daemon.io.IoEngine;
+import org.bufcached.daemon.net.BindErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +60,8 @@ public final class MetricsServer implements AutoCloseable {
             return new MetricsServer(loop, listener);
         } catch (Exception e) {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw new IOException("cannot listen for metrics on " + address + ": " + e.getMessage(), e);
+            throw new IOException(BindErrors.explain("metrics http " + address,
+                    "--metrics HOST:PORT|off or metrics.listen", e), e);
         }
     }
 

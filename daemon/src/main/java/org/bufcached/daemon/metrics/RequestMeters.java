@@ -9,8 +9,8 @@ import org.bufcached.protocol.NbdError;
 /**
  * Request meters per export and command: counts, bytes, errors by NBD error and
  * a latency histogram. Runs on the event loops after every reply, so the meters
- * of an export are built once, on its first request, and then reached through a
- * map keyed by the export's name and an array indexed by command type: no tags
+ * of an export are built when the export is registered and then reached through
+ * a map keyed by the export's name and an array indexed by command type: no tags
  * or meter ids are built per request.
  */
 public final class RequestMeters implements RequestObserver {
@@ -21,13 +21,17 @@ public final class RequestMeters implements RequestObserver {
         this.registry = registry;
     }
 
+    /** Creates an export's series, at zero, when it starts taking connections. */
+    public void register(String export) {
+        byExport.computeIfAbsent(export, name -> new ExportRequestMeters(registry, name));
+    }
+
     @Override
     public void completed(String export, int type, long length, NbdError error, long nanos) {
         ExportRequestMeters meters = byExport.get(export);
-        if (meters == null) {
-            meters = byExport.computeIfAbsent(export, name -> new ExportRequestMeters(registry, name));
+        if (meters != null) { // null: a request that finished after its export was removed
+            meters.record(type, length, error, nanos);
         }
-        meters.record(type, length, error, nanos);
     }
 
     /** Drops an export's meters once it is removed, so its series leave the scrape. */

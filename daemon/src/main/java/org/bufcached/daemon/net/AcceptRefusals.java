@@ -1,5 +1,8 @@
 package org.bufcached.daemon.net;
 
+import static net.logstash.logback.argument.StructuredArguments.keyValue;
+import static net.logstash.logback.argument.StructuredArguments.value;
+
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +33,7 @@ final class AcceptRefusals {
     }
 
     /** Counts a refusal for {@code reason} and logs it unless one was logged less than a second ago. */
-    void refused(String peer, HandshakeFailure reason, String limit) {
+    void refused(ConnectionContext connection, HandshakeFailure reason, String limit) {
         connections.handshakeFailed(reason);
         int i = reason.ordinal();
         int skipped;
@@ -45,7 +48,14 @@ final class AcceptRefusals {
             skipped = notLogged[i];
             notLogged[i] = 0;
         }
-        LOG.warn("handshake failure: peer={} reason=limit of {} reached, connection closed{}", peer, limit,
-                skipped == 0 ? "" : " (" + skipped + " more refused for this reason since the last such line)");
+        String why = "limit of " + limit + " reached, connection closed";
+        if (skipped == 0) {
+            LOG.warn("{} {} {} {}", value("event", "handshake failure"), connection, keyValue("failure", reason.label()),
+                    keyValue("reason", why));
+        } else {
+            LOG.warn("{} {} {} {} {}", value("event", "handshake failure"), connection,
+                    keyValue("failure", reason.label()), keyValue("reason", why),
+                    keyValue("not_logged_since_last_line", skipped));
+        }
     }
 }

@@ -1,37 +1,48 @@
 package org.bufcached.daemon.net;
 
+import static net.logstash.logback.argument.StructuredArguments.keyValue;
+import static net.logstash.logback.argument.StructuredArguments.value;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One log line when a connection opens and one when it closes, with the peer, the
- * export it used, how long it lasted and the bytes each way. Sits at the head of
- * the pipeline so it sees raw bytes.
+ * The connection lines, each with the connection's id and peer
+ * ({@link ConnectionContext}): "opened" when the handshake settles on an export
+ * (so the line carries it), "closed" for every connection, with the export it
+ * used, how long it lasted, the bytes each way and the requests and errors
+ * answered. The accept itself is at DEBUG. Sits at the head of the pipeline so
+ * it sees raw bytes.
  */
 final class ConnectionLog extends ChannelDuplexHandler {
     private static final Logger LOG = LoggerFactory.getLogger("org.bufcached.daemon.connections");
-    /** The export chosen in the handshake, for the closing line. */
-    static final AttributeKey<String> EXPORT = AttributeKey.valueOf("bufcached.export");
 
-    private final String peer;
+    private final ConnectionContext connection;
     private long openedNanos;
     private long bytesIn;
     private long bytesOut;
 
-    ConnectionLog(String peer) {
-        this.peer = peer;
+    ConnectionLog(ConnectionContext connection) {
+        this.connection = connection;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         openedNanos = System.nanoTime();
-        LOG.info("connection opened: peer={} local={}", peer, ctx.channel().localAddress());
+        LOG.debug("connection {} {} {}", value("event", "accepted"), connection,
+                keyValue("local", String.valueOf(ctx.channel().localAddress()).replaceFirst("^/", "")));
         super.channelActive(ctx);
+    }
+
+    /** The handshake chose an export: the connection is open for requests. */
+    static void opened(ConnectionContext connection, String export, boolean structuredReplies) {
+        connection.export(export);
+        LOG.info("connection {} {} {}", value("event", "opened"), connection,
+                keyValue("structured_replies", structuredReplies));
     }
 
     @Override
@@ -52,10 +63,10 @@ final class ConnectionLog extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        String export = ctx.channel().attr(EXPORT).get();
         long millis = (System.nanoTime() - openedNanos) / 1_000_000;
-        LOG.info("connection closed: peer={} export={} duration={}ms bytes_in={} bytes_out={}",
-                peer, export == null ? "-" : export, millis, bytesIn, bytesOut);
+        LOG.info("connection {} {} {} {} {} {} {}", value("event", "closed"), connection,
+                keyValue("duration_ms", millis), keyValue("bytes_in", bytesIn), keyValue("bytes_out", bytesOut),
+                keyValue("requests", connection.requests()), keyValue("errors", connection.errors()));
         super.channelInactive(ctx);
     }
 }

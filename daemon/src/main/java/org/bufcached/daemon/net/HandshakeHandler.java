@@ -1,5 +1,8 @@
 package org.bufcached.daemon.net;
 
+import static net.logstash.logback.argument.StructuredArguments.keyValue;
+import static net.logstash.logback.argument.StructuredArguments.value;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -64,7 +67,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     /** Counts this connection among the listener's handshakes until it enters transmission or closes. */
     private HandshakeGate gate;
     private final long timeoutMillis;
-    private final String peer;
+    private final ConnectionContext connection;
     /** The TCP client's address, checked against each export's allow list; null on a Unix socket. */
     private final InetAddress tcpClient;
     private final TlsPolicy tls;
@@ -87,15 +90,15 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     /** {@code gate} has already admitted this connection; the handler makes it leave. */
     HandshakeHandler(ExportRegistry exports, Connections connections, TransmissionHandler.Factory transmission,
-                     PayloadMemory payloadMemory, HandshakeGate gate, long timeoutMillis, String peer,
-                     InetAddress tcpClient, TlsPolicy tls) {
+                     PayloadMemory payloadMemory, HandshakeGate gate, long timeoutMillis,
+                     ConnectionContext connection, InetAddress tcpClient, TlsPolicy tls) {
         this.exports = exports;
         this.connections = connections;
         this.transmission = transmission;
         this.payloadMemory = payloadMemory;
         this.gate = gate;
         this.timeoutMillis = timeoutMillis;
-        this.peer = peer;
+        this.connection = connection;
         this.tcpClient = tcpClient;
         this.tls = tls;
     }
@@ -169,7 +172,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         tlsPhase = TlsPhase.ENCRYPTED;
         identity = tls.identity(tlsHandler);
         tlsHandler = null;
-        LOG.debug("{}: TLS established, identity {}", peer, identity);
+        LOG.debug("TLS established {} {}", connection, keyValue("identity", identity));
     }
 
     private void clientFlags(ChannelHandlerContext ctx, ClientFlags flags) {
@@ -307,8 +310,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             return;
         }
         if (!identityAllowed(export)) {
-            LOG.warn("identity refused: peer={} option={} export={} identity={}", peer, Nbd.optionName(option),
-                    export.name(), identity);
+            LOG.warn("identity refused {} {} {} {}", connection, keyValue("option", Nbd.optionName(option)),
+                    keyValue("requested_export", export.name()), keyValue("identity", identity));
             error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "export '" + go.exportName() + "' does not allow "
                     + identity);
             return;
@@ -377,9 +380,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         leaveHandshake();
         // The context applies only if it was selected for the name used to enter transmission.
         int contextId = requestedName.equals(allocationContextExport) ? ALLOCATION_CONTEXT_ID : Session.NO_CONTEXT;
-        Session session = new Session(export, structuredReplies, contextId, peer, exportConnections);
-        ctx.channel().attr(ConnectionLog.EXPORT).set(export.name());
-        LOG.debug("{}: transmission on export {} (structured replies: {})", peer, export.name(), structuredReplies);
+        Session session = new Session(export, structuredReplies, contextId, connection, exportConnections);
+        ConnectionLog.opened(connection, export.name(), structuredReplies);
         // Order matters: the new handler must be in place before the decoder hands over the
         // bytes it already holds, which may be pipelined requests.
         ctx.pipeline().replace(this, "transmission", transmission.create(session));
@@ -440,7 +442,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             fail(ctx, HandshakeFailure.TLS_REQUIRED, "NBD_OPT_EXPORT_NAME without TLS: " + reason);
             return;
         }
-        LOG.info("TLS required: peer={} option={} reason={}", peer, Nbd.optionName(option), reason);
+        LOG.info("TLS required {} {} {}", connection, keyValue("option", Nbd.optionName(option)),
+                keyValue("reason", reason));
         error(ctx, option, Nbd.NBD_REP_ERR_TLS_REQD, reason);
     }
 
@@ -481,8 +484,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             refusalsLogged = new HashSet<>();
         }
         if (refusalsLogged.add(Nbd.replyTypeName(type) + ' ' + export)) {
-            LOG.warn("option refused: peer={} option={} export={} reply={} reason={}", peer, Nbd.optionName(option),
-                    export, Nbd.replyTypeName(type), message);
+            LOG.warn("option refused {} {} {} {} {}", connection, keyValue("option", Nbd.optionName(option)),
+                    keyValue("requested_export", export), keyValue("reply", Nbd.replyTypeName(type)),
+                    keyValue("reason", message));
         }
         error(ctx, option, type, message);
     }
@@ -492,7 +496,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             return;
         }
         failed = true;
-        LOG.warn("handshake failure: peer={} reason={}", peer, reason);
+        LOG.warn("{} {} {} {}", value("event", "handshake failure"), connection, keyValue("failure", failure.label()),
+                keyValue("reason", reason));
         connections.handshakeFailed(failure);
         cancelTimeout();
         // Under the io_uring transport (Netty 4.2.18) two ways of closing here left the socket open
@@ -526,7 +531,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         } else if (cause instanceof IOException) {
             fail(ctx, HandshakeFailure.IO_ERROR, "I/O error: " + cause.getMessage());
         } else {
-            LOG.error("handshake with {} failed", peer, cause);
+            LOG.error("handshake failed {}", connection, cause);
             ctx.close();
         }
     }

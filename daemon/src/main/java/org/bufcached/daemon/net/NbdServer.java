@@ -57,8 +57,18 @@ public final class NbdServer implements AutoCloseable {
     private volatile long idleTimeoutMillis;
     /** TLS for connections accepted from now on. */
     private volatile TlsSettings tls = TlsSettings.OFF;
-    private final List<Channel> listeners = new ArrayList<>();
+    /** Guarded by {@code this}: the listening channels, and whether they accept yet. */
+    private final List<Listener> listeners = new ArrayList<>();
+    private boolean accepting;
+    /** Socket files to remove when listening stops; touched only by the thread that starts and stops the daemon. */
     private final List<Path> socketFiles = new ArrayList<>();
+
+    /**
+     * A listening socket and the address clients reach it at: the bound TCP
+     * address, or the Unix socket's path.
+     */
+    public record Listener(Channel channel, SocketAddress address) {
+    }
 
     public NbdServer(IoEngine engine, ExportRegistry exports, Connections connections, RequestObserver observer,
                      PayloadMemory payloadMemory, int eventLoops, long handshakeTimeoutMillis) {
@@ -100,7 +110,12 @@ public final class NbdServer implements AutoCloseable {
         return engine;
     }
 
-    /** Binds a TCP listener; fails with a message naming the address if it is in use. */
+    /**
+     * Binds a TCP listener. Until {@link #startAccepting} it only queues
+     * connections in the kernel's backlog, so ports can be taken before the
+     * exports are open. Fails with a message naming the address and saying what
+     * to do.
+     */
     public SocketAddress bindTcp(String host, int port) throws IOException {
         return bind(engine.tcpServerChannel(), new InetSocketAddress(host, port), "tcp " + host + ":" + port);
     }
@@ -108,13 +123,18 @@ public final class NbdServer implements AutoCloseable {
     /** Binds a Unix domain socket listener, replacing a stale socket file. */
     public SocketAddress bindUnix(Path path) throws IOException {
         Path abs = path.toAbsolutePath();
-        if (abs.getParent() != null) {
-            Files.createDirectories(abs.getParent());
+        String what = "unix " + abs;
+        try {
+            if (abs.getParent() != null) {
+                Files.createDirectories(abs.getParent());
+            }
+            if (Files.exists(abs) && !Files.isDirectory(abs)) {
+                Files.delete(abs);
+            }
+        } catch (IOException e) {
+            throw new IOException(BindErrors.explain(what, e), e);
         }
-        if (Files.exists(abs) && !Files.isDirectory(abs)) {
-            Files.delete(abs);
-        }
-        SocketAddress bound = bind(engine.unixServerChannel(), new DomainSocketAddress(abs.toString()), "unix " + abs);
+        SocketAddress bound = bind(engine.unixServerChannel(), new DomainSocketAddress(abs.toString()), what);
         socketFiles.add(abs);
         return bound;
     }
@@ -125,14 +145,19 @@ public final class NbdServer implements AutoCloseable {
      */
     public SocketAddress adoptTcp(int fd) throws IOException {
         requireAdoption();
-        return adopt(new EpollServerSocketChannel(fd), true, "inherited tcp socket (fd " + fd + ")");
+        return adopt(new EpollServerSocketChannel(fd), null, "inherited tcp socket (fd " + fd + ")");
     }
 
-    /** Serves an already listening Unix domain socket inherited from systemd; its file is systemd's to remove. */
-    public SocketAddress adoptUnix(int fd) throws IOException {
+    /**
+     * Serves an already listening Unix domain socket inherited from systemd; its
+     * file is systemd's to remove. {@code path} (from getsockname) is for the
+     * URIs in the log: a socket made elsewhere has no address Netty can report.
+     */
+    public SocketAddress adoptUnix(int fd, String path) throws IOException {
         requireAdoption();
         // Only this constructor marks the channel active: the one without the flag leaves it never accepting.
-        return adopt(new EpollServerDomainSocketChannel(fd, true), false, "inherited unix socket (fd " + fd + ")");
+        return adopt(new EpollServerDomainSocketChannel(fd, true), new DomainSocketAddress(path),
+                "inherited unix socket " + path + " (fd " + fd + ")");
     }
 
     /** Netty can serve a socket it did not create only with epoll channels (io_uring's have no such constructor). */
@@ -143,16 +168,15 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
-    private SocketAddress adopt(ServerChannel channel, boolean tcp, String what) throws IOException {
-        ServerBootstrap b = bootstrap(tcp).channelFactory((ChannelFactory<ServerChannel>) () -> channel);
+    private SocketAddress adopt(ServerChannel channel, SocketAddress unixAddress, String what) throws IOException {
+        ServerBootstrap b = bootstrap(unixAddress == null).channelFactory((ChannelFactory<ServerChannel>) () -> channel);
         try {
-            // Registering an already listening channel starts accepting; there is nothing to bind.
+            // Registering an already listening channel is all it takes; there is nothing to bind.
             Channel ch = b.register().syncUninterruptibly().channel();
-            listeners.add(ch);
-            // A Unix socket made elsewhere has no address Netty can report; the TCP one does.
-            LOG.info("listening on {}{} ({})", what, ch.localAddress() == null ? "" : " " + ch.localAddress(),
-                    engine);
-            return ch.localAddress();
+            SocketAddress address = unixAddress != null ? unixAddress : ch.localAddress();
+            added(new Listener(ch, address));
+            LOG.info("listening on {}{} ({})", what, unixAddress != null ? "" : " " + address, engine);
+            return address;
         } catch (Exception e) {
             channel.unsafe().closeForcibly();
             throw new IOException("cannot serve " + what + ": " + e.getMessage(), e);
@@ -161,7 +185,9 @@ public final class NbdServer implements AutoCloseable {
 
     private ServerBootstrap bootstrap(boolean tcp) {
         ServerBootstrap b = new ServerBootstrap().group(boss, workers)
-                .childHandler(new Initializer(new HandshakeGate(handshakeLimits)));
+                .childHandler(new Initializer(new HandshakeGate(handshakeLimits)))
+                // Accepting waits for startAccepting(); meanwhile the kernel queues connections.
+                .option(ChannelOption.AUTO_READ, false);
         if (tcp) {
             b.option(ChannelOption.SO_REUSEADDR, true).childOption(ChannelOption.TCP_NODELAY, true);
         }
@@ -173,20 +199,46 @@ public final class NbdServer implements AutoCloseable {
         ServerBootstrap b = bootstrap(address instanceof InetSocketAddress).channel(channelClass);
         try {
             Channel ch = b.bind(address).syncUninterruptibly().channel();
-            listeners.add(ch);
+            SocketAddress bound = ch.localAddress();
+            added(new Listener(ch, bound));
             LOG.info("listening on {} ({})", what, engine);
-            return ch.localAddress();
+            return bound;
         } catch (Exception e) {
-            throw new IOException("cannot listen on " + what + ": " + e.getMessage(), e);
+            throw new IOException(BindErrors.explain(what, e), e);
         }
+    }
+
+    private synchronized void added(Listener listener) {
+        listeners.add(listener);
+        if (accepting) {
+            listener.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** Starts accepting on every listener, and on those bound from now on. */
+    public synchronized void startAccepting() {
+        accepting = true;
+        for (Listener l : listeners) {
+            l.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** The listeners, in the order they were bound or adopted. */
+    public synchronized List<Listener> listeners() {
+        return List.copyOf(listeners);
     }
 
     /** Stops accepting connections; open connections carry on. */
     public void stopAccepting() {
-        for (Channel ch : listeners) {
-            ch.close().syncUninterruptibly();
+        List<Listener> closing;
+        synchronized (this) {
+            accepting = false;
+            closing = List.copyOf(listeners);
+            listeners.clear();
         }
-        listeners.clear();
+        for (Listener l : closing) {
+            l.channel().close().syncUninterruptibly();
+        }
         for (Path p : socketFiles) {
             try {
                 Files.deleteIfExists(p);
@@ -216,22 +268,22 @@ public final class NbdServer implements AutoCloseable {
         protected void initChannel(Channel ch) {
             SocketAddress remote = ch.remoteAddress();
             InetAddress tcpClient = remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress() : null;
-            String peer = tcpClient != null ? remote.toString() : "unix:" + ch.localAddress();
+            ConnectionContext connection = ConnectionContext.accepted(ch);
             // Nothing has been said yet, so no NBD message can carry the reason: the log line does.
             if (!connections.admitsAnother()) {
-                refusals.refused(peer, HandshakeFailure.TOO_MANY_CONNECTIONS,
+                refusals.refused(connection, HandshakeFailure.TOO_MANY_CONNECTIONS,
                         connections.open() + " open connections (limits.max-connections)");
                 ch.close();
                 return;
             }
             HandshakeFailure refused = gate.enter(tcpClient);
             if (refused != null) {
-                refusals.refused(peer, refused, gate.describe(refused));
+                refusals.refused(connection, refused, gate.describe(refused));
                 ch.close();
                 return;
             }
             ChannelPipeline p = ch.pipeline();
-            p.addLast(LOG_HANDLER, new ConnectionLog(peer));
+            p.addLast(LOG_HANDLER, new ConnectionLog(connection));
             long idle = idleTimeoutMillis;
             if (idle > 0) {
                 p.addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
@@ -240,8 +292,17 @@ public final class NbdServer implements AutoCloseable {
             p.addLast("encoder", HandshakeEncoder.INSTANCE);
             p.addLast("decoder", new HandshakeDecoder(MAX_OPTION_DATA));
             p.addLast("handshake", new HandshakeHandler(exports, connections,
-                    session -> new TransmissionHandler(session, connections, observer, payloadMemory),
-                    payloadMemory, gate, handshakeTimeoutMillis, peer, tcpClient, TlsPolicy.of(tls, exports.all())));
+                    session -> new TransmissionHandler(session, connections, counting(connection), payloadMemory),
+                    payloadMemory, gate, handshakeTimeoutMillis, connection, tcpClient,
+                    TlsPolicy.of(tls, exports.all())));
+        }
+
+        /** The daemon's observer, counting each answered request for the connection's closing line too. */
+        private RequestObserver counting(ConnectionContext connection) {
+            return (export, type, length, error, nanos) -> {
+                connection.answered(error);
+                observer.completed(export, type, length, error, nanos);
+            };
         }
     }
 }

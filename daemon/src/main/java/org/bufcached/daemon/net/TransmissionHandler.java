@@ -1,5 +1,8 @@
 package org.bufcached.daemon.net;
 
+import static net.logstash.logback.argument.StructuredArguments.keyValue;
+import static net.logstash.logback.argument.StructuredArguments.value;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -118,7 +121,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     private String describe(Exchange x, long now) {
         String waiting = x.waitingFor;
-        return "peer=" + session.peer() + " export=" + session.export().name() + " command="
+        return session.connection() + " command="
                 + Nbd.commandName(x.type) + " offset=" + x.offset + " length=" + x.length + " in flight for "
                 + TimeUnit.NANOSECONDS.toMillis(now - x.startNanos) + " ms, waiting for "
                 + (waiting != null ? waiting : "its first step");
@@ -208,8 +211,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             writeReply(x);
         } catch (RuntimeException | Error e) {
             // The reply could not be written whole: the stream is out of step, only a close is safe.
-            LOG.error("cannot reply to {} on export {}; closing the connection", session.peer(),
-                    session.export().name(), e);
+            LOG.error("cannot reply, closing the connection {}", session.connection(), e);
             ctx.close();
         } finally {
             releasePayloadMemory(x.type, x.length);
@@ -267,8 +269,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, error.code()), ctx.voidPromise());
         }
         if (error == NbdError.EIO || error == NbdError.ENOSPC) {
-            LOG.warn("{} on export {}: {} {}", session.peer(), session.export().name(),
-                    error.wireName(), x.message);
+            LOG.warn("{} {} {} {}", value("event", "request failed"), session.connection(),
+                    keyValue("error", error.wireName()), keyValue("reason", x.message));
         }
     }
 
@@ -335,7 +337,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof IdleStateEvent && inFlight == 0) {
-            LOG.info("closing idle connection: peer={} export={}", session.peer(), session.export().name());
+            LOG.info("closing idle connection {}", session.connection());
             ctx.close();
             return;
         }
@@ -346,17 +348,16 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof DecoderException) {
             Throwable reason = cause.getCause() != null ? cause.getCause() : cause;
-            LOG.warn("protocol error: peer={} export={} reason={}", session.peer(), session.export().name(),
-                    reason.getMessage());
+            LOG.warn("protocol error {} {}", session.connection(), keyValue("reason", reason.getMessage()));
         } else if (cause instanceof IOException && String.valueOf(cause.getMessage()).contains("Bad address")) {
             // EFAULT: a reply's data was not readable: its pages lie past the end of a backing
             // file cut short under the export, between the cut and the daemon noticing it.
-            LOG.warn("connection from {} on export {} closed: a reply's data could not be read ({}); was its"
-                    + " backing file cut short?", session.peer(), session.export().name(), cause.getMessage());
+            LOG.warn("connection closed {}: a reply's data could not be read ({}); was its backing file cut short?",
+                    session.connection(), cause.getMessage());
         } else if (cause instanceof IOException) {
-            LOG.debug("I/O error on connection from {}: {}", session.peer(), cause.getMessage());
+            LOG.debug("I/O error {} {}", session.connection(), keyValue("reason", cause.getMessage()));
         } else {
-            LOG.error("unexpected error on connection from {}", session.peer(), cause);
+            LOG.error("unexpected error {}", session.connection(), cause);
         }
         ctx.close();
     }

@@ -5,12 +5,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import org.bufcached.config.BufcachedConfig;
 import org.bufcached.config.ConfigDiff;
 import org.bufcached.config.ExportConfig;
 import org.bufcached.daemon.export.Export;
-import org.bufcached.daemon.export.ExportOpener;
+import org.bufcached.daemon.export.CheckedOpener;
 import org.bufcached.daemon.export.ExportRegistry;
 import org.bufcached.daemon.net.Connections;
 
@@ -23,16 +22,16 @@ import org.bufcached.daemon.net.Connections;
 public final class ExportReconciler {
     private final ExportRegistry exports;
     private final Connections connections;
-    private final ExportOpener opener;
-    /** Drops a removed export's request meters. */
-    private final Consumer<String> forgetMeters;
+    private final CheckedOpener opener;
+    /** Follows the registry: the per-export metrics. */
+    private final ExportEvents events;
 
-    public ExportReconciler(ExportRegistry exports, Connections connections, ExportOpener opener,
-                            Consumer<String> forgetMeters) {
+    public ExportReconciler(ExportRegistry exports, Connections connections, CheckedOpener opener,
+                            ExportEvents events) {
         this.exports = exports;
         this.connections = connections;
         this.opener = opener;
-        this.forgetMeters = forgetMeters;
+        this.events = events;
     }
 
     /**
@@ -45,14 +44,18 @@ public final class ExportReconciler {
         Map<String, Export> opened = openNew(diff);
         List<Export> retired = new ArrayList<>();
         for (ConfigDiff.ExportChange change : diff.exportsChanged()) {
-            retired.add(swap(opened.get(change.after().name())));
+            Export replacement = opened.get(change.after().name());
+            retired.add(swap(replacement));
+            events.add(replacement);
         }
         for (ExportConfig removed : diff.exportsRemoved()) {
             retired.add(exports.remove(removed.name()));
-            forgetMeters.accept(removed.name());
+            events.remove(removed.name());
         }
         for (ExportConfig added : diff.exportsAdded()) {
-            exports.add(opened.get(added.name()));
+            Export export = opened.get(added.name());
+            exports.add(export);
+            events.add(export);
         }
         for (Export export : exports.snapshot()) {
             // What is left to differ are live settings: same store, new configuration.
@@ -80,7 +83,7 @@ public final class ExportReconciler {
             }
         } catch (IOException | RuntimeException e) {
             opened.values().forEach(export -> export.store().close());
-            throw new IOException("cannot open export: " + e.getMessage(), e);
+            throw e;
         }
         return opened;
     }

@@ -4,6 +4,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import org.bufcached.config.BufcachedConfig;
 import org.bufcached.config.ConfigDiff;
 import org.bufcached.config.ConfigException;
@@ -27,12 +28,15 @@ public final class Reloader implements AutoCloseable {
     private final ConfigSource source;
     private final ReloadTarget target;
     private final Notifier notifier;
+    /** Told how each reload ended: the reload metrics. */
+    private final Consumer<Outcome> outcomes;
     private final ExecutorService thread = Executors.newSingleThreadExecutor(new DefaultThreadFactory("bufcached-reload", true));
 
-    public Reloader(ConfigSource source, ReloadTarget target, Notifier notifier) {
+    public Reloader(ConfigSource source, ReloadTarget target, Notifier notifier, Consumer<Outcome> outcomes) {
         this.source = source;
         this.target = target;
         this.notifier = notifier;
+        this.outcomes = outcomes;
     }
 
     /** Queues a reload; returns at once (safe on the signal thread). Reloads run one at a time, in order. */
@@ -45,6 +49,7 @@ public final class Reloader implements AutoCloseable {
         LOG.info("reload: reading the configuration");
         notifier.reloading("reloading configuration");
         Outcome outcome = load();
+        outcomes.accept(outcome);
         notifier.ready(outcome == Outcome.REJECTED ? "reload failed, configuration unchanged; " + target.status()
                 : target.status());
         return outcome;

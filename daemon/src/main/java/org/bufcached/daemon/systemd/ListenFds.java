@@ -48,14 +48,18 @@ public final class ListenFds {
         for (int i = 0; i < count; i++) {
             int fd = FIRST_FD + i;
             String name = i < names.length && !names[i].isEmpty() ? names[i] : "unknown";
-            boolean unix = isUnix(fd, name);
+            String unixPath = unixPath(fd, name);
             makeNonBlocking(fd, name);
-            sockets.add(new InheritedSocket(fd, name, unix));
+            sockets.add(new InheritedSocket(fd, name, unixPath != null, unixPath == null ? "" : unixPath));
         }
         return sockets;
     }
 
-    static boolean isUnix(int fd, String name) {
+    /**
+     * The path of a Unix socket (for the URIs in the log), or null for a TCP one;
+     * an abstract or unnamed Unix socket has an empty path.
+     */
+    static String unixPath(int fd, String name) {
         byte[] address = new byte[SOCKADDR_STORAGE];
         IntByReference length = new IntByReference(address.length);
         if (Native.CALLS.getsockname(fd, address, length) != 0) {
@@ -65,14 +69,23 @@ public final class ListenFds {
         int family = ByteBuffer.wrap(address).order(ByteOrder.nativeOrder()).getShort(0);
         switch (family) {
             case AF_UNIX:
-                return true;
+                return sunPath(address, Math.min(length.intValue(), address.length));
             case AF_INET:
             case AF_INET6:
-                return false;
+                return null;
             default:
                 throw new IllegalStateException("inherited socket " + fd + " (" + name + ") has address family "
                         + family + "; only TCP and Unix sockets are served");
         }
+    }
+
+    /** {@code sun_path}: after the 2-byte family, up to the first NUL or the end of the address. */
+    private static String sunPath(byte[] address, int length) {
+        int end = 2;
+        while (end < length && address[end] != 0) {
+            end++;
+        }
+        return end == 2 ? "" : new String(address, 2, end - 2, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /**

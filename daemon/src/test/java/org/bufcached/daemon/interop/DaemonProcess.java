@@ -5,13 +5,13 @@ import java.io.RandomAccessFile;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -355,19 +355,39 @@ public final class DaemonProcess implements AutoCloseable {
         }
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
-            return true;
+            return greets(ch);
         } catch (IOException e) {
             return false;
         }
     }
 
     private boolean acceptsTcp() {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), tcpPort), 500);
-            return true;
+        try (SocketChannel ch = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), tcpPort))) {
+            return greets(ch);
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * Whether the daemon answers with the NBD greeting within a second. A socket
+     * that takes connections is not enough: the daemon binds its sockets before it
+     * sets up the cache and the exports, and accepts only once they are open.
+     */
+    private static boolean greets(SocketChannel ch) throws IOException {
+        ch.configureBlocking(false);
+        ByteBuffer magic = ByteBuffer.allocate(8);
+        try (java.nio.channels.Selector selector = java.nio.channels.Selector.open()) {
+            ch.register(selector, java.nio.channels.SelectionKey.OP_READ);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            while (magic.hasRemaining() && System.nanoTime() < deadline) {
+                selector.select(100);
+                if (ch.read(magic) < 0) {
+                    return false;
+                }
+            }
+        }
+        return !magic.hasRemaining() && new String(magic.array(), StandardCharsets.US_ASCII).equals("NBDMAGIC");
     }
 
     public Path socket() {

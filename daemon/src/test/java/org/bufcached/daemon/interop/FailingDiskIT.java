@@ -110,7 +110,7 @@ class FailingDiskIT {
                 acknowledged.put(offset, data);
             }
             // The flushers' write-back meets the failing disk.
-            awaitMetricAbove(d, metrics, "bufcached_cache_flush_errors_total", 0);
+            awaitMetricAbove(d, metrics, "bufcached_cache_writeback_errors_total", 0);
             // (b) FLUSH fails, and fails again: the kernel would let the second fdatasync succeed.
             Reply first = c.request(CMD_FLUSH, 0, 0, 0);
             assertThat(first.error()).as("FLUSH while the disk fails").isEqualTo(5);

@@ -55,7 +55,7 @@ class TlsLibnbdIT {
             Tool.Result r = Tool.run("nbdinfo", "--size", d.tcpUri("disk0")).assertFails();
             assertThat(r.stderr()).isNotBlank();
             Tool.run("nbdinfo", "--size", d.uri("disk0")).assertFails();
-            d.awaitLog("TLS required: peer=");
+            d.awaitLog("TLS required conn=");
             // The refusals closed nothing else: TLS clients are served.
             Tool.run("nbdinfo", "--size", TlsPeers.unix(d, "disk0", certs.client("none"))).assertOk();
         }

@@ -49,7 +49,7 @@ class TlsQemuIT {
             // another authority never reaches the daemon: QEMU checks its own against its ca-cert.pem.)
             Tool.run("qemu-img", "info", "--image-opts",
                     "driver=nbd,host=localhost,port=" + d.tcpPort() + ",export=disk0").assertFails();
-            d.awaitLog("TLS required: peer=");
+            d.awaitLog("TLS required conn=");
         }
     }
 

@@ -63,12 +63,16 @@ class MetricsEndpointTest {
                     .isEqualTo(3 * 4096);
             assertThat(during.value("bufcached_request_bytes_total", "export", "disk", "command", "read"))
                     .isEqualTo(8192);
-            assertThat(during.value("bufcached_request_errors_total", "export", "ro", "command", "write",
-                    "error", "EPERM")).isEqualTo(1);
+            assertThat(during.value("bufcached_request_errors_total", "export", "ro", "error", "EPERM")).isEqualTo(1);
+            assertThat(during.value("bufcached_request_errors_total", "export", "disk", "error", "EIO"))
+                    .as("error series exist at zero").isZero();
             assertThat(during.value("bufcached_request_duration_seconds_count", "export", "disk", "command", "write"))
                     .isEqualTo(3);
             assertThat(during.type("bufcached_request_duration_seconds")).isEqualTo("histogram");
             assertThat(during.value("bufcached_connections_open")).isEqualTo(2);
+            assertThat(during.value("bufcached_export_connections_open", "export", "disk")).isEqualTo(1);
+            assertThat(during.value("bufcached_export_cache_hits_total", "export", "disk")
+                    + during.value("bufcached_export_cache_misses_total", "export", "disk")).isPositive();
             assertThat(during.value("bufcached_connections_total")).isGreaterThanOrEqualTo(2);
 
             disk.write(0, new byte[4096]).assertOk();
@@ -76,6 +80,24 @@ class MetricsEndpointTest {
             assertThat(after.value("bufcached_requests_total", "export", "disk", "command", "write"))
                     .isEqualTo(during.value("bufcached_requests_total", "export", "disk", "command", "write") + 1);
         }
+    }
+
+    @Test
+    void describesEveryExportAndTheBuildFromTheStart() throws Exception {
+        PrometheusText text = scrape();
+        assertThat(text.value("bufcached_export_info", "export", "ro", "path", dir.resolve("ro.img").toString(),
+                "readonly", "true", "size_bytes", Integer.toString(1 << 20))).isEqualTo(1);
+        for (String export : new String[] {"disk", "ro"}) {
+            assertThat(text.value("bufcached_export_dirty_bytes", "export", export)).isZero();
+            assertThat(text.value("bufcached_export_writeback_errors_total", "export", export)).isZero();
+            assertThat(text.value("bufcached_export_durability_failed", "export", export)).isZero();
+            assertThat(text.value("bufcached_requests_total", "export", export, "command", "flush")).isZero();
+        }
+        assertThat(text.value("bufcached_build_info", "version", org.bufcached.protocol.BuildInfo.current().version(),
+                "commit", org.bufcached.protocol.BuildInfo.current().commit(),
+                "engine", daemon.engine().label())).isEqualTo(1);
+        assertThat(text.value("bufcached_config_last_reload_successful")).isEqualTo(1);
+        assertThat(text.value("bufcached_config_reloads_total", "result", "rejected")).isZero();
     }
 
     @Test

@@ -38,7 +38,7 @@ class ReloadTest {
         config = new ConfigFile(dir).export("keep").export("other");
         daemon = new Daemon(config.write(), Systemd.none());
         daemon.start();
-        reloader = new Reloader(config.source(), daemon, Notifier.NONE);
+        reloader = new Reloader(config.source(), daemon, Notifier.NONE, daemon.reloadMeters());
         bystander = open("keep");
         bystander.write(0, bystanderData).assertOk();
     }

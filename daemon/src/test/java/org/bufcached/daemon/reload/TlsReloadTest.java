@@ -45,7 +45,7 @@ class TlsReloadTest {
         config = new ConfigFile(dir).export("disk").tls("  mode: require\n  certificates: tls\n");
         daemon = new Daemon(config.write(), Systemd.none());
         daemon.start();
-        reloader = new Reloader(config.source(), daemon, Notifier.NONE);
+        reloader = new Reloader(config.source(), daemon, Notifier.NONE, daemon.reloadMeters());
     }
 
     @AfterEach

@@ -75,7 +75,7 @@ class NotifierTest {
             assertThat(systemd.next()).isEqualTo("READY=1\nSTATUS=serving 1 exports on 1 listeners, 0 connections");
 
             config.export("more").write();
-            new Reloader(config.source(), daemon, daemon.systemd().notifier()).reload();
+            new Reloader(config.source(), daemon, daemon.systemd().notifier(), daemon.reloadMeters()).reload();
             assertThat(systemd.next()).startsWith("RELOADING=1\n");
             assertThat(systemd.next()).startsWith("READY=1\nSTATUS=serving 2 exports");
 

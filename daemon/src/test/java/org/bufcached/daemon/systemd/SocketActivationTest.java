@@ -40,12 +40,12 @@ class SocketActivationTest {
         Socket unix = Socket.newSocketDomain();
         unix.bind(new DomainSocketAddress(unixPath.toString()));
         unix.listen(16);
-        assertThat(ListenFds.isUnix(tcp.intValue(), "tcp")).isFalse();
-        assertThat(ListenFds.isUnix(unix.intValue(), "unix")).isTrue();
+        assertThat(ListenFds.unixPath(tcp.intValue(), "tcp")).isNull();
+        assertThat(ListenFds.unixPath(unix.intValue(), "unix")).isEqualTo(unixPath.toString());
 
         ConfigFile config = new ConfigFile(dir).export("disk");
         Systemd systemd = new Systemd(Notifier.NONE, List.of(new InheritedSocket(tcp.intValue(), "nbd", false),
-                new InheritedSocket(unix.intValue(), "nbd", true)), Optional.empty());
+                new InheritedSocket(unix.intValue(), "nbd", true, unixPath.toString())), Optional.empty());
         Daemon daemon = new Daemon(config.write(), systemd);
         daemon.start();
         try {

@@ -14,7 +14,11 @@ public final class LogCapture implements AutoCloseable {
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
     public LogCapture(Class<?> source) {
-        this.logger = (Logger) LoggerFactory.getLogger(source);
+        this(source.getName());
+    }
+
+    public LogCapture(String loggerName) {
+        this.logger = (Logger) LoggerFactory.getLogger(loggerName);
         appender.start();
         logger.addAppender(appender);
     }
@@ -23,6 +27,12 @@ public final class LogCapture implements AutoCloseable {
         synchronized (appender.list) {
             return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
         }
+    }
+
+    /** Waits a little for a line containing {@code text} and returns it: the daemon logs on its own threads. */
+    public String awaitLine(String text) throws InterruptedException {
+        assertLogged(text);
+        return messages().stream().filter(m -> m.contains(text)).findFirst().orElseThrow();
     }
 
     /** Waits a little for a line containing {@code text}: the daemon logs on its own threads. */
