@@ -663,7 +663,8 @@ public final class BufCache implements AutoCloseable {
         }
         if ((f & (Buf.B_NOCACHE | Buf.B_INVAL)) != 0 || bp.file == null) {
             disassociate(bp);
-            if (bp.refs.get() == 0) {
+            boolean held = bp.refs.get() != 0;
+            if (!held) {
                 releaseWindow(bp);
             }
             bp.resetFlags(Buf.B_INVAL);
@@ -675,6 +676,10 @@ public final class BufCache implements AutoCloseable {
                 pcpu.spin.unlock();
             }
             BUF_UNLOCK(bp);
+            if (held) {
+                // The holder's last bqdrop may have found the header still locked by us.
+                dropUnusedWindow(bp);
+            }
             space.bufspacewakeup();
             return;
         }
@@ -692,7 +697,19 @@ public final class BufCache implements AutoCloseable {
      * sits unused on EMPTY.
      */
     void bqdrop(Buf bp) {
-        if (bp.refs.decrementAndGet() == 0 && bp.file == null && bp.windowRef != null && bp.lock.tryLock()) {
+        if (bp.refs.decrementAndGet() == 0) {
+            dropUnusedWindow(bp);
+        }
+    }
+
+    /**
+     * An unheld, disassociated header lets go of its window. Called after both a
+     * release and a drop, each of which may find the other still holding the lock
+     * or the hold; whichever comes last does it, so no window waits for the header
+     * to be reused.
+     */
+    private void dropUnusedWindow(Buf bp) {
+        if (bp.refs.get() == 0 && bp.file == null && bp.windowRef != null && bp.lock.tryLock()) {
             if (bp.refs.get() == 0 && bp.file == null) {
                 releaseWindow(bp);
             }
