@@ -11,4 +11,10 @@ package org.bufcached.config;
  * @param maxPayload largest request payload the server accepts
  */
 public record BlockSizes(int minimum, int preferred, int maxPayload) {
+    /**
+     * What an export gets unless configured: any alignment, 4 KiB preferred, and
+     * nbdkit's maximum payload of 64 MiB (nbd's own test client sends requests of
+     * ~48 MiB; the spec asks for at least 32 MiB).
+     */
+    public static final BlockSizes DEFAULTS = new BlockSizes(1, 4096, 64 << 20);
 }

@@ -15,7 +15,6 @@ import java.util.OptionalLong;
 final class ExportsSection {
     static final List<String> KEYS = List.of("name", "path", "size", "readonly", "description", "min-block-size",
             "preferred-block-size", "max-payload", "flush-class", "allow", "tls", "identities");
-    static final BlockSizes DEFAULT_BLOCK_SIZES = new BlockSizes(1, 4096, 32 * 1024 * 1024);
     static final List<Cidr> DEFAULT_ALLOW = List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"));
 
     private static final ScalarType<Long> MIN_BLOCK_SIZE = powerOfTwo(1, 64 * 1024);
@@ -77,10 +76,10 @@ final class ExportsSection {
     }
 
     private static BlockSizes blockSizes(YamlMap map) {
-        long minimum = map.get("min-block-size", MIN_BLOCK_SIZE).orElse((long) DEFAULT_BLOCK_SIZES.minimum());
+        long minimum = map.get("min-block-size", MIN_BLOCK_SIZE).orElse((long) BlockSizes.DEFAULTS.minimum());
         long preferred = map.get("preferred-block-size", PREFERRED_BLOCK_SIZE)
-                .orElse((long) DEFAULT_BLOCK_SIZES.preferred());
-        long maxPayload = map.get("max-payload", MAX_PAYLOAD).orElse((long) DEFAULT_BLOCK_SIZES.maxPayload());
+                .orElse((long) BlockSizes.DEFAULTS.preferred());
+        long maxPayload = map.get("max-payload", MAX_PAYLOAD).orElse((long) BlockSizes.DEFAULTS.maxPayload());
         map.requireAtMost("min-block-size", minimum, "preferred-block-size", preferred);
         map.requireAtMost("preferred-block-size", preferred, "max-payload", maxPayload);
         return new BlockSizes((int) minimum, (int) preferred, (int) maxPayload);

@@ -25,7 +25,8 @@ class ConfigLoaderTest {
         BufcachedConfig config = parse("");
         assertThat(config.listen()).isEqualTo(new ListenConfig(List.of(new HostPort("127.0.0.1", 10809)), List.of()));
         assertThat(config.exports()).isEmpty();
-        assertThat(config.limits()).isEqualTo(new LimitsConfig(1024, 256, Duration.ofSeconds(10), Duration.ZERO));
+        assertThat(config.limits()).isEqualTo(new LimitsConfig(1024, 256, 32, 8, Duration.ofSeconds(10), Duration.ZERO,
+                Duration.ofSeconds(60), Duration.ofSeconds(30), OptionalLong.empty(), Duration.ofSeconds(10)));
         assertThat(config.metrics()).isEqualTo(new MetricsConfig(true, new HostPort("127.0.0.1", 10810)));
         assertThat(config.logging()).isEqualTo(new LoggingConfig(LogLevel.INFO, Optional.empty()));
         assertThat(config.source()).isEmpty();
@@ -73,7 +74,7 @@ class ConfigLoaderTest {
         BufcachedConfig config = parse("exports:\n  - {name: a, path: a.img}\n  - {name: b, path: b.img, allow: []}\n");
         ExportConfig a = config.exports().get(0);
         assertThat(a).isEqualTo(new ExportConfig("a", CWD.resolve("a.img"), OptionalLong.empty(), false,
-                Optional.empty(), new BlockSizes(1, 4096, 32 << 20), FlushClass.LIGHT,
+                Optional.empty(), new BlockSizes(1, 4096, 64 << 20), FlushClass.LIGHT,
                 List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"))));
         assertThat(a.allows(InetAddress.getByName("2001:db8::1"))).isTrue();
         assertThat(config.exports().get(1).allows(InetAddress.getByName("127.0.0.1"))).isFalse();
@@ -106,11 +107,15 @@ class ConfigLoaderTest {
         Files.writeString(dir.resolve("logback.xml"), "<configuration/>");
         Path file = Files.writeString(dir.resolve("bufcached.yaml"), "limits:\n"
                 + "  max-connections: 10\n  max-connections-per-export: 2\n"
-                + "  handshake-timeout: 500ms\n  idle-timeout: 2m\n"
+                + "  max-handshaking: 6\n  max-handshaking-per-address: 3\n"
+                + "  handshake-timeout: 500ms\n  idle-timeout: 2m\n  payload-memory: 96MiB\n"
+                + "  payload-timeout: 3s\n"
                 + "metrics:\n  enabled: false\n  listen: '[::]:9100'\n"
                 + "logging:\n  level: debug\n  path: logback.xml\n");
         BufcachedConfig config = ConfigLoader.load(file);
-        assertThat(config.limits()).isEqualTo(new LimitsConfig(10, 2, Duration.ofMillis(500), Duration.ofMinutes(2)));
+        assertThat(config.limits()).isEqualTo(new LimitsConfig(10, 2, 6, 3, Duration.ofMillis(500),
+                Duration.ofMinutes(2), Duration.ofSeconds(60), Duration.ofSeconds(30), OptionalLong.of(96L << 20),
+                Duration.ofSeconds(3)));
         assertThat(config.metrics()).isEqualTo(new MetricsConfig(false, new HostPort("::", 9100)));
         assertThat(config.logging()).isEqualTo(new LoggingConfig(LogLevel.DEBUG, Optional.of(dir.resolve("logback.xml"))));
         assertThat(config.source()).hasValue(file);

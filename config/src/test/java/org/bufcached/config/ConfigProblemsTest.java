@@ -59,6 +59,9 @@ class ConfigProblemsTest {
                 + "limits:\n"
                 + "  handshake-timeout: 0\n"
                 + "  idle-timeout: soon\n"
+                + "  max-handshaking: 0\n"
+                + "  max-handshaking-per-address: many\n"
+                + "  payload-memory: 0\n"
                 + "logging:\n"
                 + "  level: LOUD\n";
         assertThat(problems(yaml)).containsExactly(
@@ -71,7 +74,11 @@ class ConfigProblemsTest {
                 at(12, 12, "io.workers", "a count must not be negative, got -2"),
                 at(14, 22, "limits.handshake-timeout", "must be longer than 0, got 0"),
                 at(15, 17, "limits.idle-timeout", "expected a duration such as 500ms, 10s, 2m or 1h, got \"soon\""),
-                at(17, 10, "logging.level", "expected one of TRACE, DEBUG, INFO, WARN, ERROR, got \"LOUD\""));
+                at(16, 20, "limits.max-handshaking", "must be at least 1, got 0"),
+                at(17, 32, "limits.max-handshaking-per-address",
+                        "expected a whole number up to 2147483647, got \"many\""),
+                at(18, 19, "limits.payload-memory", "must be greater than 0, got 0"),
+                at(20, 10, "logging.level", "expected one of TRACE, DEBUG, INFO, WARN, ERROR, got \"LOUD\""));
     }
 
     @Test

@@ -28,7 +28,7 @@ class ExampleConfigTest {
         assertThat(example.logging()).isEqualTo(defaults.logging());
         assertThat(example.tls()).isEqualTo(defaults.tls()).isEqualTo(TlsConfig.OFF);
         assertThat(example.exports()).containsExactly(new ExportConfig("disk", Path.of("/var/lib/bufcached/disk.img"),
-                OptionalLong.of(10L << 30), false, Optional.of("example disk"), ExportsSection.DEFAULT_BLOCK_SIZES,
+                OptionalLong.of(10L << 30), false, Optional.of("example disk"), BlockSizes.DEFAULTS,
                 FlushClass.LIGHT, ExportsSection.DEFAULT_ALLOW));
     }
 

@@ -1,6 +1,7 @@
 package org.bufcached.daemon;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.List;
@@ -29,6 +30,7 @@ import org.bufcached.daemon.metrics.DaemonMeters;
 import org.bufcached.daemon.metrics.ExportMeters;
 import org.bufcached.daemon.metrics.ReloadMeters;
 import org.bufcached.daemon.metrics.MetricsServer;
+import org.bufcached.daemon.metrics.PayloadMemoryMeters;
 import org.bufcached.daemon.metrics.RequestMeters;
 import org.bufcached.daemon.net.Connections;
 import org.bufcached.daemon.net.NbdServer;
@@ -39,6 +41,7 @@ import org.bufcached.daemon.reload.Reloader;
 import org.bufcached.daemon.systemd.InheritedSocket;
 import org.bufcached.daemon.systemd.Systemd;
 import org.bufcached.daemon.tls.TlsSettings;
+import org.bufcached.protocol.server.PayloadMemory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +61,7 @@ public final class Daemon implements ReloadTarget {
     private final RequestMeters requestMeters = new RequestMeters(meters.registry());
     private final ExportRegistry exports = new ExportRegistry();
     private final Connections connections = new Connections();
+    private final PayloadMemory payloadMemory;
     private final ExportMeters exportMeters = new ExportMeters(meters.registry(), requestMeters, connections);
     private final ReloadMeters reloadMeters = new ReloadMeters(meters.registry());
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -79,7 +83,10 @@ public final class Daemon implements ReloadTarget {
     public Daemon(BufcachedConfig config, Systemd systemd) {
         this.config = config;
         this.systemd = systemd;
+        this.payloadMemory = new PayloadMemory(payloadMemoryLimit(config.limits()),
+                config.limits().payloadTimeout().toNanos());
         ConnectionMeters.bind(meters.registry(), connections);
+        PayloadMemoryMeters.bind(meters.registry(), payloadMemory);
     }
 
     /**
@@ -96,7 +103,7 @@ public final class Daemon implements ReloadTarget {
             TlsSettings tls = TlsSettings.load(config.tls());
             engine = chooseEngine();
             IoConfig io = config.io();
-            server = new NbdServer(engine, exports, connections, requestMeters,
+            server = new NbdServer(engine, exports, connections, requestMeters, payloadMemory,
                     io.eventLoops(), config.limits().handshakeTimeout().toMillis());
             server.tls(tls);
             listen();
@@ -193,8 +200,20 @@ public final class Daemon implements ReloadTarget {
 
     private void applyLimits(LimitsConfig limits) {
         connections.limits(limits.maxConnections(), limits.maxConnectionsPerExport());
+        server.handshakeLimits(limits.maxHandshaking(), limits.maxHandshakingPerAddress());
         connections.stuckRequest(limits.stuckRequest());
         server.timeouts(limits.handshakeTimeout().toMillis(), limits.idleTimeout().toMillis());
+        payloadMemory.limit(payloadMemoryLimit(limits));
+        payloadMemory.stallTimeout(limits.payloadTimeout().toNanos());
+    }
+
+    /**
+     * {@code limits.payload-memory}, else half the direct memory the JVM allows
+     * (-XX:MaxDirectMemorySize, or the heap size without it): the other half is
+     * left to socket buffers and replies.
+     */
+    private static long payloadMemoryLimit(LimitsConfig limits) {
+        return limits.payloadMemory().orElse(PlatformDependent.maxDirectMemory() / 2);
     }
 
     @Override
@@ -295,6 +314,11 @@ public final class Daemon implements ReloadTarget {
 
     public NbdServer server() {
         return server;
+    }
+
+    /** The budget of WRITE payload bytes held at once ({@code limits.payload-memory}). */
+    public PayloadMemory payloadMemory() {
+        return payloadMemory;
     }
 
     /** The metrics endpoint, or null when {@code metrics.enabled} is false. */

@@ -16,7 +16,6 @@ import picocli.CommandLine;
  * with every other setting at its default.
  */
 final class ExportOption implements CommandLine.ITypeConverter<ExportConfig> {
-    private static final BlockSizes DEFAULT_BLOCK_SIZES = new BlockSizes(1, 4096, 32 << 20);
     private static final List<Cidr> ALLOW_ALL = List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"));
 
     @Override
@@ -48,7 +47,7 @@ final class ExportOption implements CommandLine.ITypeConverter<ExportConfig> {
                         + "' (expected size=SIZE or readonly)");
             }
         }
-        return new ExportConfig(name, path, size, readonly, Optional.empty(), DEFAULT_BLOCK_SIZES, FlushClass.LIGHT,
+        return new ExportConfig(name, path, size, readonly, Optional.empty(), BlockSizes.DEFAULTS, FlushClass.LIGHT,
                 ALLOW_ALL);
     }
 }

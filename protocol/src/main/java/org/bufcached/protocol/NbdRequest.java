@@ -81,7 +81,7 @@ public final class NbdRequest {
         return length;
     }
 
-    /** The WRITE payload (a retained slice of the socket buffer), or null. */
+    /** The WRITE payload (a direct buffer of exactly {@link #length()} bytes, its own), or null. */
     public ByteBuf payload() {
         return payload;
     }

@@ -17,6 +17,12 @@ public enum HandshakeFailure {
     FORBIDDEN_EXPORT,
     /** Refused at accept: {@code limits.max-connections} connections were open. */
     TOO_MANY_CONNECTIONS,
+    /** Refused at accept: {@code limits.max-handshaking} connections were in the handshake on the listener. */
+    TOO_MANY_HANDSHAKES,
+    /** Refused at accept: {@code limits.max-handshaking-per-address} handshakes from the client's address. */
+    TOO_MANY_HANDSHAKES_FROM_ADDRESS,
+    /** Option data announced beyond the hard limit: skipping it would be a denial of service. */
+    OVERSIZED_OPTION,
     /** NBD_OPT_EXPORT_NAME for an export at {@code limits.max-connections-per-export}. */
     EXPORT_CONNECTION_LIMIT,
     /** NBD_OPT_EXPORT_NAME in the clear where TLS is required (by the daemon or by the export). */

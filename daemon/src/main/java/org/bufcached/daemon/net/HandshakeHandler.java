@@ -16,7 +16,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.Export;
 import org.bufcached.daemon.export.ExportRegistry;
@@ -30,8 +32,10 @@ import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.OptionReplies;
 import org.bufcached.protocol.OptionReply;
 import org.bufcached.protocol.OptionRequest;
+import org.bufcached.protocol.OversizedLengthException;
 import org.bufcached.protocol.ServerGreeting;
 import org.bufcached.protocol.server.HandshakeDecoder;
+import org.bufcached.protocol.server.PayloadMemory;
 import org.bufcached.protocol.server.RequestDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +63,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private final ExportRegistry exports;
     private final Connections connections;
     private final TransmissionHandler.Factory transmission;
+    private final PayloadMemory payloadMemory;
+    /** Counts this connection among the listener's handshakes until it enters transmission or closes. */
+    private HandshakeGate gate;
     private final long timeoutMillis;
     private final ConnectionContext connection;
     /** The TCP client's address, checked against each export's allow list; null on a Unix socket. */
@@ -78,12 +85,18 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private boolean structuredReplies;
     /** Export name of the last NBD_OPT_SET_META_CONTEXT that selected base:allocation, or null. */
     private String allocationContextExport;
+    /** The refusals already logged for this connection (reply type and export), made on the first one. */
+    private Set<String> refusalsLogged;
 
+    /** {@code gate} has already admitted this connection; the handler makes it leave. */
     HandshakeHandler(ExportRegistry exports, Connections connections, TransmissionHandler.Factory transmission,
-                     long timeoutMillis, ConnectionContext connection, InetAddress tcpClient, TlsPolicy tls) {
+                     PayloadMemory payloadMemory, HandshakeGate gate, long timeoutMillis,
+                     ConnectionContext connection, InetAddress tcpClient, TlsPolicy tls) {
         this.exports = exports;
         this.connections = connections;
         this.transmission = transmission;
+        this.payloadMemory = payloadMemory;
+        this.gate = gate;
         this.timeoutMillis = timeoutMillis;
         this.connection = connection;
         this.tcpClient = tcpClient;
@@ -103,7 +116,15 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         cancelTimeout();
+        leaveHandshake();
         super.channelInactive(ctx);
+    }
+
+    private void leaveHandshake() {
+        if (gate != null) {
+            gate.leave(tcpClient);
+            gate = null;
+        }
     }
 
     private void timedOut(ChannelHandlerContext ctx) {
@@ -180,7 +201,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
                 fail(ctx, HandshakeFailure.PROTOCOL_ERROR, "NBD_OPT_EXPORT_NAME with " + req.declaredLength()
                         + " bytes of name");
             } else {
-                error(ctx, option, Nbd.NBD_REP_ERR_TOO_BIG, "option data of " + req.declaredLength() + " bytes is too large");
+                refuse(ctx, option, Nbd.NBD_REP_ERR_TOO_BIG, "-", "option data of " + req.declaredLength()
+                        + " bytes is over the limit of " + NbdServer.MAX_OPTION_DATA);
             }
             return;
         }
@@ -279,7 +301,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             return;
         }
         if (!allowed(export)) {
-            error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "export '" + go.exportName() + "' does not allow " + tcpClient);
+            refuse(ctx, option, Nbd.NBD_REP_ERR_POLICY, export.name(),
+                    "export '" + go.exportName() + "' does not allow " + tcpClient.getHostAddress());
             return;
         }
         if (!tlsSatisfied(export)) {
@@ -298,7 +321,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             // Taken before any reply is written, so a refusal is still a clean option error.
             entered = connections.enter(export.store(), ctx.channel());
             if (entered == null) {
-                error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "export '" + go.exportName() + "' takes no more connections");
+                refuse(ctx, option, Nbd.NBD_REP_ERR_POLICY, export.name(), "export '" + go.exportName()
+                        + "' takes no more connections (limits.max-connections-per-export, or being removed)");
                 return;
             }
         }
@@ -353,6 +377,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private void enterTransmission(ChannelHandlerContext ctx, Export export, String requestedName,
                                    ExportConnections exportConnections) {
         cancelTimeout();
+        leaveHandshake();
         // The context applies only if it was selected for the name used to enter transmission.
         int contextId = requestedName.equals(allocationContextExport) ? ALLOCATION_CONTEXT_ID : Session.NO_CONTEXT;
         Session session = new Session(export, structuredReplies, contextId, connection, exportConnections);
@@ -360,7 +385,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         // Order matters: the new handler must be in place before the decoder hands over the
         // bytes it already holds, which may be pipelined requests.
         ctx.pipeline().replace(this, "transmission", transmission.create(session));
-        ctx.pipeline().replace("decoder", "decoder", new RequestDecoder(export.blockSizes().maxPayload()));
+        ctx.pipeline().replace("decoder", "decoder",
+                new RequestDecoder(export.blockSizes().maxPayload(), payloadMemory));
         ctx.channel().flush();
     }
 
@@ -393,7 +419,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         if (data.isReadable()) {
             error(ctx, option, Nbd.NBD_REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
         } else if (tls.mode() == TlsPolicy.Mode.NOTLS) {
-            error(ctx, option, Nbd.NBD_REP_ERR_POLICY, "TLS is not configured on this server");
+            refuse(ctx, option, Nbd.NBD_REP_ERR_POLICY, "-", "TLS is not configured on this server");
         } else if (tlsPhase != TlsPhase.PLAINTEXT) {
             error(ctx, option, Nbd.NBD_REP_ERR_INVALID, "TLS is already in use");
         } else {
@@ -448,6 +474,23 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ctx.writeAndFlush(new OptionReply(option, type, Unpooled.copiedBuffer(message, StandardCharsets.UTF_8)));
     }
 
+    /**
+     * An option error that an operator may have to act on (the client cannot fix it
+     * by itself): answered like any error, and logged the first time this connection
+     * meets it for this export, so a client that retries in a loop cannot flood the log.
+     */
+    private void refuse(ChannelHandlerContext ctx, int option, int type, String export, String message) {
+        if (refusalsLogged == null) {
+            refusalsLogged = new HashSet<>();
+        }
+        if (refusalsLogged.add(Nbd.replyTypeName(type) + ' ' + export)) {
+            LOG.warn("option refused {} {} {} {} {}", connection, keyValue("option", Nbd.optionName(option)),
+                    keyValue("requested_export", export), keyValue("reply", Nbd.replyTypeName(type)),
+                    keyValue("reason", message));
+        }
+        error(ctx, option, type, message);
+    }
+
     private void fail(ChannelHandlerContext ctx, HandshakeFailure failure, String reason) {
         if (failed) {
             return;
@@ -480,7 +523,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         if (failed) {
             return; // SslHandler reports a failed handshake twice: as an event, then as this exception
         }
-        if (cause instanceof DecoderException) {
+        if (cause instanceof OversizedLengthException) {
+            fail(ctx, HandshakeFailure.OVERSIZED_OPTION, cause.getMessage());
+        } else if (cause instanceof DecoderException) {
             Throwable reason = cause.getCause() != null ? cause.getCause() : cause;
             fail(ctx, HandshakeFailure.PROTOCOL_ERROR, String.valueOf(reason.getMessage()));
         } else if (cause instanceof IOException) {

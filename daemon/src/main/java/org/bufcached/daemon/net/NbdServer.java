@@ -1,8 +1,5 @@
 package org.bufcached.daemon.net;
 
-import static net.logstash.logback.argument.StructuredArguments.keyValue;
-import static net.logstash.logback.argument.StructuredArguments.value;
-
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -31,6 +28,7 @@ import org.bufcached.daemon.io.IoEngine;
 import org.bufcached.daemon.tls.TlsSettings;
 import org.bufcached.protocol.server.HandshakeDecoder;
 import org.bufcached.protocol.server.HandshakeEncoder;
+import org.bufcached.protocol.server.PayloadMemory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +49,9 @@ public final class NbdServer implements AutoCloseable {
     private final ExportRegistry exports;
     private final Connections connections;
     private final RequestObserver observer;
+    private final PayloadMemory payloadMemory;
+    private final HandshakeLimits handshakeLimits = new HandshakeLimits(Integer.MAX_VALUE, Integer.MAX_VALUE);
+    private final AcceptRefusals refusals;
     private volatile long handshakeTimeoutMillis;
     /** {@code limits.idle-timeout}; 0 leaves idle connections open. */
     private volatile long idleTimeoutMillis;
@@ -70,11 +71,13 @@ public final class NbdServer implements AutoCloseable {
     }
 
     public NbdServer(IoEngine engine, ExportRegistry exports, Connections connections, RequestObserver observer,
-                     int eventLoops, long handshakeTimeoutMillis) {
+                     PayloadMemory payloadMemory, int eventLoops, long handshakeTimeoutMillis) {
         this.engine = engine;
         this.exports = exports;
         this.connections = connections;
         this.observer = observer;
+        this.payloadMemory = payloadMemory;
+        this.refusals = new AcceptRefusals(connections);
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
         this.boss = engine.newGroup(1, new DefaultThreadFactory("nbd-accept", true));
         this.workers = engine.newGroup(eventLoops, new DefaultThreadFactory("nbd-loop", true));
@@ -84,6 +87,14 @@ public final class NbdServer implements AutoCloseable {
     public void timeouts(long handshakeTimeoutMillis, long idleTimeoutMillis) {
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
         this.idleTimeoutMillis = idleTimeoutMillis;
+    }
+
+    /**
+     * Applies {@code limits.max-handshaking} and {@code limits.max-handshaking-per-address}
+     * to connections accepted from now on.
+     */
+    public void handshakeLimits(int perListener, int perAddress) {
+        handshakeLimits.set(perListener, perAddress);
     }
 
     /** Applies new TLS settings (mode, credentials) to connections accepted from now on. */
@@ -173,7 +184,8 @@ public final class NbdServer implements AutoCloseable {
     }
 
     private ServerBootstrap bootstrap(boolean tcp) {
-        ServerBootstrap b = new ServerBootstrap().group(boss, workers).childHandler(new Initializer())
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers)
+                .childHandler(new Initializer(new HandshakeGate(handshakeLimits)))
                 // Accepting waits for startAccepting(); meanwhile the kernel queues connections.
                 .option(ChannelOption.AUTO_READ, false);
         if (tcp) {
@@ -244,17 +256,29 @@ public final class NbdServer implements AutoCloseable {
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
+    /** Sets up each connection accepted on one listener, whose handshakes {@code gate} counts. */
     private final class Initializer extends ChannelInitializer<Channel> {
+        private final HandshakeGate gate;
+
+        Initializer(HandshakeGate gate) {
+            this.gate = gate;
+        }
+
         @Override
         protected void initChannel(Channel ch) {
             SocketAddress remote = ch.remoteAddress();
             InetAddress tcpClient = remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress() : null;
             ConnectionContext connection = ConnectionContext.accepted(ch);
+            // Nothing has been said yet, so no NBD message can carry the reason: the log line does.
             if (!connections.admitsAnother()) {
-                LOG.warn("{} {} {} {}", value("event", "handshake failure"), connection,
-                        keyValue("failure", HandshakeFailure.TOO_MANY_CONNECTIONS.label()),
-                        keyValue("reason", "connection limit of " + connections.open() + " reached"));
-                connections.handshakeFailed(HandshakeFailure.TOO_MANY_CONNECTIONS);
+                refusals.refused(connection, HandshakeFailure.TOO_MANY_CONNECTIONS,
+                        connections.open() + " open connections (limits.max-connections)");
+                ch.close();
+                return;
+            }
+            HandshakeFailure refused = gate.enter(tcpClient);
+            if (refused != null) {
+                refusals.refused(connection, refused, gate.describe(refused));
                 ch.close();
                 return;
             }
@@ -268,8 +292,9 @@ public final class NbdServer implements AutoCloseable {
             p.addLast("encoder", HandshakeEncoder.INSTANCE);
             p.addLast("decoder", new HandshakeDecoder(MAX_OPTION_DATA));
             p.addLast("handshake", new HandshakeHandler(exports, connections,
-                    session -> new TransmissionHandler(session, connections, counting(connection)),
-                    handshakeTimeoutMillis, connection, tcpClient, TlsPolicy.of(tls, exports.all())));
+                    session -> new TransmissionHandler(session, connections, counting(connection), payloadMemory),
+                    payloadMemory, gate, handshakeTimeoutMillis, connection, tcpClient,
+                    TlsPolicy.of(tls, exports.all())));
         }
 
         /** The daemon's observer, counting each answered request for the connection's closing line too. */

@@ -21,8 +21,12 @@ final class RequestValidator {
     static final Rejection PAST_END = new Rejection(NbdError.EINVAL, "request extends past the end of the export");
     static final Rejection WRITE_PAST_END = new Rejection(NbdError.ENOSPC, "write extends past the end of the export");
     static final Rejection UNALIGNED = new Rejection(NbdError.EINVAL, "request not aligned to the minimum block size");
-    static final Rejection READ_TOO_LARGE = new Rejection(NbdError.EOVERFLOW, "read larger than the maximum payload");
+    static final Rejection READ_TOO_LARGE = new Rejection(NbdError.EINVAL, "read larger than the maximum payload");
+    /** The spec keeps NBD_EOVERFLOW for a READ whose DF flag forbids splitting the reply. */
+    static final Rejection UNFRAGMENTED_READ_TOO_LARGE = new Rejection(NbdError.EOVERFLOW,
+            "read with DF larger than the maximum payload");
     static final Rejection WRITE_TOO_LARGE = new Rejection(NbdError.EINVAL, "write payload larger than the maximum payload");
+    static final Rejection EMPTY_RANGE = new Rejection(NbdError.EINVAL, "zero-length range");
     static final Rejection FLUSH_NOT_ZERO = new Rejection(NbdError.EINVAL, "flush with nonzero offset or length");
     static final Rejection NO_CONTEXT = new Rejection(NbdError.EINVAL, "no metadata context was negotiated");
     static final Rejection SHUTDOWN = new Rejection(NbdError.ESHUTDOWN, "server is shutting down");
@@ -63,8 +67,15 @@ final class RequestValidator {
         if (offset < 0 || offset > export.size() || length > export.size() - offset) {
             return type == Nbd.NBD_CMD_WRITE || type == Nbd.NBD_CMD_WRITE_ZEROES ? WRITE_PAST_END : PAST_END;
         }
+        // Only READ and WRITE move a payload; the other commands' lengths are an effect range,
+        // which the spec lets exceed the maximum payload.
         if (type == Nbd.NBD_CMD_READ && length > export.blockSizes().maxPayload()) {
-            return READ_TOO_LARGE;
+            return r.hasFlag(Nbd.NBD_CMD_FLAG_DF) ? UNFRAGMENTED_READ_TOO_LARGE : READ_TOO_LARGE;
+        }
+        // The spec leaves a zero length unspecified; an empty range has no hole to punch and no extent to report.
+        if (length == 0 && (type == Nbd.NBD_CMD_TRIM || type == Nbd.NBD_CMD_WRITE_ZEROES
+                || type == Nbd.NBD_CMD_BLOCK_STATUS)) {
+            return EMPTY_RANGE;
         }
         long alignment = export.blockSizes().minimum() - 1L;
         if ((offset & alignment) != 0 || (length & alignment) != 0) {

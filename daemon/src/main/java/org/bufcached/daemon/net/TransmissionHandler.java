@@ -19,7 +19,10 @@ import org.bufcached.daemon.export.Export;
 import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.NbdError;
 import org.bufcached.protocol.NbdRequest;
+import org.bufcached.protocol.server.PayloadMemory;
+import org.bufcached.protocol.server.ReadGate;
 import org.bufcached.protocol.server.ReplyWriter;
+import org.bufcached.protocol.server.RequestDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,25 +48,35 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private final BlockStore store;
     private final ExportConnections exportConnections;
     private final ByteBufAllocator alloc;
+    private final PayloadMemory payloadMemory;
+    /** What the request decoder of this connection accepts: its reservations follow from it. */
+    private final int maxPayload;
     private ChannelHandlerContext ctx;
+    private ReadGate readGate;
     private int inFlight;
+    /** Whether this handler holds the read gate closed because of {@link #MAX_IN_FLIGHT}. */
+    private boolean heldForInFlight;
     private boolean disconnecting;
     /** The requests in flight, newest first, linked through {@link Exchange#next}; for the stuck-request report. */
     private Exchange head;
     private ScheduledFuture<?> stuckCheck;
 
-    TransmissionHandler(Session session, Connections connections, RequestObserver observer) {
+    TransmissionHandler(Session session, Connections connections, RequestObserver observer,
+                        PayloadMemory payloadMemory) {
         this.session = session;
         this.connections = connections;
         this.observer = observer;
         this.store = session.export().store();
         this.exportConnections = session.exportConnections();
         this.alloc = ByteBufAllocator.DEFAULT;
+        this.payloadMemory = payloadMemory;
+        this.maxPayload = session.export().blockSizes().maxPayload();
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.readGate = ReadGate.of(ctx.channel());
         connections.transmitting(this, true);
         stuckCheck = ctx.executor().scheduleAtFixedRate(this::reportStuck, STUCK_CHECK_MILLIS, STUCK_CHECK_MILLIS,
                 TimeUnit.MILLISECONDS);
@@ -133,7 +146,9 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (disconnecting) {
-                return; // The client promised to send nothing after NBD_CMD_DISC.
+                // The client promised to send nothing after NBD_CMD_DISC.
+                releasePayloadMemory(r.type(), r.length());
+                return;
             }
             Exchange x = Exchange.of(this, ctx.executor(), r);
             requestStarted(x);
@@ -199,6 +214,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             LOG.error("cannot reply, closing the connection {}", session.connection(), e);
             ctx.close();
         } finally {
+            releasePayloadMemory(x.type, x.length);
             requestFinished(x);
             x.recycle();
         }
@@ -219,6 +235,11 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.flush();
         observer.completed(session.export().name(), x.type, x.length, x.error, System.nanoTime() - x.startNanos);
+    }
+
+    /** Returns what the decoder reserved for the request's payload, now that the request is over. */
+    private void releasePayloadMemory(int type, long length) {
+        payloadMemory.release(RequestDecoder.reservation(type, length, maxPayload));
     }
 
     private void writeRead(Exchange x) {
@@ -262,8 +283,9 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         inFlight++;
         connections.requestStarted();
         exportConnections.requestStarted();
-        if (inFlight == MAX_IN_FLIGHT) {
-            ctx.channel().config().setAutoRead(false);
+        if (inFlight == MAX_IN_FLIGHT && !heldForInFlight) {
+            heldForInFlight = true;
+            readGate.close();
         }
     }
 
@@ -284,8 +306,9 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         inFlight--;
         connections.requestFinished();
         exportConnections.requestFinished();
-        if (inFlight == MAX_IN_FLIGHT / 2 && !disconnecting) {
-            ctx.channel().config().setAutoRead(true);
+        if (inFlight == MAX_IN_FLIGHT / 2 && heldForInFlight) {
+            heldForInFlight = false;
+            readGate.open();
         }
         if (disconnecting && inFlight == 0) {
             closeAfterReplies(ctx);
@@ -295,7 +318,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     /** NBD_CMD_DISC: answer everything outstanding, then close. */
     private void disconnect() {
         disconnecting = true;
-        ctx.channel().config().setAutoRead(false);
+        readGate.close(); // for good: nothing may follow NBD_CMD_DISC
         if (inFlight == 0) {
             closeAfterReplies(ctx);
         }

@@ -6,6 +6,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.StandardProtocolFamily;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -54,18 +58,21 @@ public final class DaemonProcess implements AutoCloseable {
     private final Path log;
     private final Path socket;
     private final int tcpPort;
+    /** 0 when the metrics endpoint is off. */
+    private final int metricsPort;
     private final Map<String, ExportSpec> exports;
     private final Map<String, Path> files;
     private volatile String finalLog;
     private boolean closed;
 
-    private DaemonProcess(Process process, Path dir, Path log, Path socket, int tcpPort,
+    private DaemonProcess(Process process, Path dir, Path log, Path socket, int tcpPort, int metricsPort,
                           Map<String, ExportSpec> exports, Map<String, Path> files) {
         this.process = process;
         this.dir = dir;
         this.log = log;
         this.socket = socket;
         this.tcpPort = tcpPort;
+        this.metricsPort = metricsPort;
         this.exports = exports;
         this.files = files;
     }
@@ -218,7 +225,7 @@ public final class DaemonProcess implements AutoCloseable {
             List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
                     .forEach(pb.environment()::remove);
             Process p = pb.start();
-            DaemonProcess d = new DaemonProcess(p, dir, log, socket, port, Map.copyOf(exports), files);
+            DaemonProcess d = new DaemonProcess(p, dir, log, socket, port, metricsPort, Map.copyOf(exports), files);
             STARTED.add(d);
             try {
                 d.awaitReady(String.join(" ", cmd), noArguments || tcp);
@@ -392,6 +399,30 @@ public final class DaemonProcess implements AutoCloseable {
             throw new IllegalStateException("daemon started without TCP");
         }
         return tcpPort;
+    }
+
+    /**
+     * The sum of the samples of metric {@code name} whose labels include every one of
+     * {@code labels} (each written {@code key="value"}), scraped now; 0 if none.
+     */
+    public double metric(String name, String... labels) throws IOException, InterruptedException {
+        if (metricsPort == 0) {
+            throw new IllegalStateException("daemon started without metrics");
+        }
+        HttpResponse<String> scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        double sum = 0;
+        for (String line : scrape.body().split("\n")) {
+            if (!(line.startsWith(name + "{") || line.startsWith(name + " "))) {
+                continue;
+            }
+            String series = line.substring(0, line.lastIndexOf(' '));
+            if (java.util.Arrays.stream(labels).allMatch(series::contains)) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
     }
 
     /** {@code nbd+unix:///NAME?socket=PATH}. */

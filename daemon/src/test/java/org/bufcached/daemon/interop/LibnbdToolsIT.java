@@ -163,7 +163,7 @@ class LibnbdToolsIT {
                     .contains("base:allocation")
                     .contains("block_size_minimum: 1\n")
                     .contains("block_size_preferred: 4096\n")
-                    .contains("block_size_maximum: 33554432\n");
+                    .contains("block_size_maximum: 67108864\n");
         }
     }
 }

@@ -126,8 +126,8 @@ class PythonLibnbdIT {
                     "structured True",
                     "list disk0 | the first disk",
                     "list ro | read-only disk",
-                    "info|disk0|" + 64 * MiB + "|False|True|the first disk|1|4096|33554432",
-                    "info|ro|" + 16 * MiB + "|True|True|read-only disk|1|4096|33554432",
+                    "info|disk0|" + 64 * MiB + "|False|True|the first disk|1|4096|67108864",
+                    "info|ro|" + 16 * MiB + "|True|True|read-only disk|1|4096|67108864",
                     "unknown-context False",
                     "info-nosuch refused",
                     "go " + 64 * MiB + " True",
@@ -255,6 +255,40 @@ class PythonLibnbdIT {
                     "simple-df False",
                     "error simple-read-past-end EINVAL",
                     "simple-reads ok");
+        }
+    }
+
+    @Test
+    void requestsOfAbout48MiBAsInNbdsIntegrityhugeTest() throws Exception {
+        // nbd's test client replays traces with requests of up to ~48 MiB; the default maximum payload takes them.
+        try (DaemonProcess d = DaemonProcess.builder(tmp.resolve("daemon")).export("big", 192 * MiB).start()) {
+            Tool.Result r = python("huge.py", """
+                    h = connect("big")
+                    print("block-size-max", h.get_block_size(nbd.SIZE_MAXIMUM))
+                    rnd = random.Random(48)
+                    model = bytearray(h.get_size())
+                    # three writes of 44-48 MiB at once, on disjoint ranges
+                    bufs, cookies, off = [], [], 0
+                    for i in range(3):
+                        n = rnd.randrange(44 << 20, (48 << 20) + 1) & ~511
+                        data = rnd.randbytes(n)
+                        model[off:off + n] = data
+                        buf = nbd.Buffer.from_bytearray(bytearray(data))
+                        bufs.append(buf)
+                        cookies.append(h.aio_pwrite(buf, off))
+                        off += n + (1 << 20)
+                    while h.aio_in_flight() > 0:
+                        h.poll(-1)
+                    for c in cookies:
+                        assert h.aio_command_completed(c)  # raises nbd.Error if the server refused the write
+                    # reads of 48 MiB over the written ranges and the gaps
+                    for at in range(0, off, 48 << 20):
+                        n = min(48 << 20, len(model) - at)
+                        assert h.pread(n, at) == bytes(model[at:at + n]), "48 MiB read at %d" % at
+                    print("huge ok", off)
+                    h.shutdown()
+                    """, d);
+            assertThat(r.stdout()).contains("block-size-max 67108864", "huge ok");
         }
     }
 

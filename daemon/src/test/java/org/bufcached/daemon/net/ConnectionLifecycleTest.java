@@ -2,6 +2,7 @@ package org.bufcached.daemon.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.bufcached.daemon.testing.NbdWire.*;
 import static org.bufcached.daemon.testing.TestDaemon.DISK;
 import static org.bufcached.daemon.testing.TestDaemon.KIB;
@@ -102,11 +103,20 @@ class ConnectionLifecycleTest extends DaemonTest {
             c.sendRead(0, 4 * MIB);
         }
         c.disconnect();
-        Thread.sleep(300);
+        allRepliesQueued();
         for (int i = 0; i < n; i++) {
             assertThat(c.readReply().assertOk().data()).isEqualTo(pattern(4 * MIB, 52));
         }
         c.assertClosed();
+    }
+
+    /**
+     * Waits until the daemon has answered every request it received: the replies are
+     * queued on the connection (32 MiB, more than any socket buffer) and the client
+     * has read none of them yet.
+     */
+    private void allRepliesQueued() {
+        await().atMost(RawClient.TIMEOUT).until(() -> nbd.daemon().connections().inFlight() == 0);
     }
 
     @Test
@@ -149,15 +159,12 @@ class ConnectionLifecycleTest extends DaemonTest {
         for (int i = 0; i < n; i++) {
             c.sendRead(0, 4 * MIB);
         }
-        Thread.sleep(300); // the server has read the requests and queued the replies
+        allRepliesQueued();
         CompletableFuture<Void> stopping = CompletableFuture.runAsync(nbd::stop);
-        Thread.sleep(300);
+        await().atMost(RawClient.TIMEOUT).until(() -> nbd.daemon().connections().shuttingDown());
+        // Every read was answered before the stop began, so every reply must arrive whole.
         for (int i = 0; i < n; i++) {
-            Reply r = c.readReply();
-            assertThat(r.error()).isIn(0, ESHUTDOWN);
-            if (r.error() == 0) {
-                assertThat(r.data()).isEqualTo(pattern(4 * MIB, 53));
-            }
+            assertThat(c.readReply().assertOk().data()).isEqualTo(pattern(4 * MIB, 53));
         }
         c.assertClosed();
         stopping.get(10, TimeUnit.SECONDS);

@@ -83,9 +83,49 @@ class RequestValidationTest extends DaemonTest {
 
     @ParameterizedTest
     @EnumSource(Replies.class)
-    void readLargerThanTheMaximumPayloadIsEoverflow(Replies mode) throws Exception {
+    void readLargerThanTheMaximumPayloadIsEinval(Replies mode) throws Exception {
+        // The spec keeps NBD_EOVERFLOW for READ with DF (and payload-less commands).
         RawClient c = open(mode, DISK);
-        assertRejected(c, c.read(0, 32 * MIB + 1), EOVERFLOW);
+        assertRejected(c, c.read(0, 32 * MIB + 1), EINVAL);
+    }
+
+    @Test
+    void readWithDfLargerThanTheMaximumPayloadIsEoverflow() throws Exception {
+        RawClient c = open(Replies.STRUCTURED, DISK);
+        assertRejected(c, c.request(CMD_READ, CMD_FLAG_DF, 0, 32 * MIB + 1), EOVERFLOW);
+    }
+
+    @Test
+    void commandsWithoutPayloadMayCoverMoreThanTheMaximumPayload() throws Exception {
+        // Their length is an effect range; the spec says such a request SHOULD NOT be refused for its size alone.
+        mode = Replies.STRUCTURED;
+        RawClient c = nbd.openWithAllocation(DISK);
+        long beyond = 48L * MIB;
+        c.request(CMD_CACHE, 0, 0, beyond).assertOk();
+        c.request(CMD_BLOCK_STATUS, 0, 0, beyond).assertOk();
+        c.request(CMD_WRITE_ZEROES, 0, 0, beyond).assertOk();
+        c.request(CMD_TRIM, 0, 0, beyond).assertOk();
+        assertThat(c.read(0, 4096).assertOk().data()).isEqualTo(new byte[4096]);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Replies.class)
+    void zeroLengthRequestsAreAnsweredAndKeepTheConnection(Replies mode) throws Exception {
+        // The spec leaves their effect unspecified but says the server SHOULD NOT disconnect: reads,
+        // writes and CACHE of nothing succeed, an empty range to punch, zero or describe is NBD_EINVAL.
+        this.mode = mode;
+        RawClient c = mode == Replies.SIMPLE ? nbd.open(DISK) : nbd.openWithAllocation(DISK);
+        long at = 2L * MIB;
+        c.assertRoundTrip(at, pattern(4096, 35));
+        c.read(at, 0).assertOk();
+        c.write(at, new byte[0]).assertOk();
+        c.request(CMD_CACHE, 0, at, 0).assertOk();
+        assertRejected(c, c.request(CMD_TRIM, 0, at, 0), EINVAL);
+        assertRejected(c, c.request(CMD_WRITE_ZEROES, 0, at, 0), EINVAL);
+        if (mode == Replies.STRUCTURED) {
+            assertRejected(c, c.request(CMD_BLOCK_STATUS, 0, at, 0), EINVAL);
+        }
+        assertThat(c.read(at, 4096).assertOk().data()).as("nothing changed").isEqualTo(pattern(4096, 35));
     }
 
     @ParameterizedTest

@@ -97,6 +97,31 @@ class ReloadTest {
     }
 
     @Test
+    void handshakeAndPayloadMemoryLimitsApplyLive() throws IOException {
+        config.limits("  max-handshaking: 1\n  payload-memory: 1MiB\n").write();
+        assertThat(reloader.reload()).isEqualTo(Reloader.Outcome.APPLIED);
+        assertThat(daemon.payloadMemory().limit()).isEqualTo(1L << 20);
+        // A payload larger than the whole budget still goes through, alone.
+        byte[] large = new byte[2 << 20];
+        java.util.Arrays.fill(large, (byte) 7);
+        bystander.assertRoundTrip(1 << 20, large);
+
+        try (RawClient silent = connect()) {
+            silent.readGreeting(); // holds the one handshake slot of the listener
+            try (RawClient refused = connect()) {
+                refused.assertClosed();
+            }
+            config.limits("  max-handshaking: 2\n").write();
+            assertThat(reloader.reload()).isEqualTo(Reloader.Outcome.APPLIED);
+            try (RawClient c = open("other")) {
+                c.assertRoundTrip(0, new byte[] {3});
+            }
+        }
+        assertThat(daemon.payloadMemory().limit()).as("back to the default").isGreaterThan(1L << 20);
+        assertBystanderUnaffected();
+    }
+
+    @Test
     void changedExportIsReplacedWithItsNewSize() throws IOException {
         RawClient onChanged = open("other");
         config.export("other", "8MiB", "").write();

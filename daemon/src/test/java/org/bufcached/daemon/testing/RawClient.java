@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.bufcached.daemon.testing.NbdWire.*;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -14,7 +17,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.net.SocketAddress;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
@@ -54,6 +56,19 @@ public final class RawClient implements AutoCloseable {
     /** Connects to a Unix domain socket ({@code UnixDomainSocketAddress}) or a TCP address. */
     public static RawClient connect(SocketAddress address) throws IOException {
         return new RawClient(SocketChannel.open(address));
+    }
+
+    /** Connects to a TCP address from {@code local} (any 127.0.0.0/8 address works on loopback). */
+    public static RawClient connectFrom(InetAddress local, SocketAddress address) throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        try {
+            ch.bind(new InetSocketAddress(local, 0));
+            ch.connect(address);
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+        return new RawClient(ch);
     }
 
     // ---------------------------------------------------------------- raw bytes

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.net.InetAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,6 +12,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +81,12 @@ public final class TestDaemon implements AutoCloseable {
         private final Path dir;
         private final Map<String, ExportConfig> exports = new LinkedHashMap<>();
         private Duration handshakeTimeout;
+        private Integer maxConnectionsPerExport;
+        private Integer maxConnections;
+        private Integer maxHandshaking;
+        private Integer maxHandshakingPerAddress;
+        private OptionalLong payloadMemory;
+        private Duration payloadTimeout;
         private TlsConfig tls = TlsConfig.OFF;
 
         private Builder(Path dir) {
@@ -88,9 +96,22 @@ public final class TestDaemon implements AutoCloseable {
         }
 
         public Builder export(String name, long size, boolean readonly, String description) {
+            return export(name, size, readonly, description, BLOCK_SIZES);
+        }
+
+        public Builder export(String name, long size, boolean readonly, String description, BlockSizes blockSizes) {
             exports.put(name, new ExportConfig(name, dir.resolve(name + ".img"), OptionalLong.of(size), readonly,
-                    Optional.ofNullable(description), BLOCK_SIZES, FlushClass.LIGHT,
+                    Optional.ofNullable(description), blockSizes, FlushClass.LIGHT,
                     List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"))));
+            return this;
+        }
+
+        /** Replaces the allow list of an export added before. */
+        public Builder allow(String export, String... networks) {
+            ExportConfig e = exports.get(export);
+            exports.put(export, new ExportConfig(e.name(), e.path(), e.size(), e.readonly(), e.description(),
+                    e.blockSizes(), e.flushClass(), Arrays.stream(networks).map(Cidr::parse).toList(), e.tls(),
+                    e.identities()));
             return this;
         }
 
@@ -113,6 +134,33 @@ public final class TestDaemon implements AutoCloseable {
             return this;
         }
 
+        public Builder maxConnectionsPerExport(int max) {
+            this.maxConnectionsPerExport = max;
+            return this;
+        }
+
+        public Builder maxConnections(int max) {
+            this.maxConnections = max;
+            return this;
+        }
+
+        /** {@code limits.max-handshaking} and {@code limits.max-handshaking-per-address}. */
+        public Builder maxHandshaking(int perListener, int perAddress) {
+            this.maxHandshaking = perListener;
+            this.maxHandshakingPerAddress = perAddress;
+            return this;
+        }
+
+        public Builder payloadMemory(long bytes) {
+            this.payloadMemory = OptionalLong.of(bytes);
+            return this;
+        }
+
+        public Builder payloadTimeout(Duration timeout) {
+            this.payloadTimeout = timeout;
+            return this;
+        }
+
         public TestDaemon start() throws IOException {
             BufcachedConfig base = ConfigLoader.defaults();
             Map<String, Path> files = new LinkedHashMap<>();
@@ -126,8 +174,14 @@ public final class TestDaemon implements AutoCloseable {
                 files.put(e.name(), e.path());
             }
             LimitsConfig l = base.limits();
-            LimitsConfig limits = new LimitsConfig(l.maxConnections(), l.maxConnectionsPerExport(),
-                    handshakeTimeout != null ? handshakeTimeout : l.handshakeTimeout(), l.idleTimeout());
+            LimitsConfig limits = new LimitsConfig(
+                    maxConnections != null ? maxConnections : l.maxConnections(),
+                    maxConnectionsPerExport != null ? maxConnectionsPerExport : l.maxConnectionsPerExport(),
+                    maxHandshaking != null ? maxHandshaking : l.maxHandshaking(),
+                    maxHandshakingPerAddress != null ? maxHandshakingPerAddress : l.maxHandshakingPerAddress(),
+                    handshakeTimeout != null ? handshakeTimeout : l.handshakeTimeout(), l.idleTimeout(),
+                    l.stuckRequest(), l.shutdownTimeout(), payloadMemory != null ? payloadMemory : l.payloadMemory(),
+                    payloadTimeout != null ? payloadTimeout : l.payloadTimeout());
             Path socket = dir.resolve("nbd.sock");
             ListenConfig listen = new ListenConfig(List.of(),
                     List.of(new ListenUnix(socket, OptionalInt.empty(), Optional.empty(), Optional.empty())));
@@ -199,10 +253,20 @@ public final class TestDaemon implements AutoCloseable {
      * {@code NbdServer.bindTcp}, which returns the bound address.
      */
     public RawClient connectTcp() throws IOException {
+        return track(RawClient.connect(tcpAddress()));
+    }
+
+    /** A connection on TCP 127.0.0.1 from another loopback address, such as 127.0.0.2. */
+    public RawClient connectTcpFrom(InetAddress local) throws IOException {
+        return track(RawClient.connectFrom(local, tcpAddress()));
+    }
+
+    /** The TCP listener's address; the first call binds it (see {@link #connectTcp}). */
+    public SocketAddress tcpAddress() throws IOException {
         if (tcp == null) {
             tcp = daemon.server().bindTcp("127.0.0.1", 0);
         }
-        return track(RawClient.connect(tcp));
+        return tcp;
     }
 
     /** Handshake and NBD_OPT_GO with simple replies. */

@@ -8,21 +8,25 @@ import java.util.List;
 import org.bufcached.protocol.ClientFlags;
 import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.NbdProtocolException;
+import org.bufcached.protocol.OversizedLengthException;
 import org.bufcached.protocol.OptionRequest;
 
 /**
  * Server side of the fixed newstyle handshake, inbound: the client flags, then a
  * sequence of options. Option data above {@code maxOptionData} is skipped as it
  * arrives, never buffered, and surfaces as an {@link OptionRequest#oversized()}
- * option so the handler can answer NBD_REP_ERR_TOO_BIG and parse the next one.
+ * option so the handler can answer NBD_REP_ERR_TOO_BIG and parse the next one;
+ * data announced beyond {@link LengthBounds#hardLimit} is an
+ * {@link OversizedLengthException} instead, and nothing more is decoded.
  *
  * <p>The handler replaces this decoder with a {@link RequestDecoder} when the
  * transmission phase begins; bytes already received move on to the new decoder.
  */
 public final class HandshakeDecoder extends ByteToMessageDecoder {
-    private enum State { CLIENT_FLAGS, OPTION_HEADER, OPTION_DATA, SKIP_DATA }
+    private enum State { CLIENT_FLAGS, OPTION_HEADER, OPTION_DATA, SKIP_DATA, FAILED }
 
     private final int maxOptionData;
+    private final long hardLimit;
     private State state;
     private int option;
     private long remaining;
@@ -34,6 +38,7 @@ public final class HandshakeDecoder extends ByteToMessageDecoder {
 
     private HandshakeDecoder(int maxOptionData, State state) {
         this.maxOptionData = maxOptionData;
+        this.hardLimit = LengthBounds.hardLimit(maxOptionData);
         this.state = state;
     }
 
@@ -61,10 +66,15 @@ public final class HandshakeDecoder extends ByteToMessageDecoder {
                 }
                 long magic = in.readLong();
                 if (magic != Nbd.IHAVEOPT) {
+                    state = State.FAILED;
                     throw new NbdProtocolException("bad option magic 0x" + Long.toHexString(magic));
                 }
                 option = in.readInt();
                 declared = in.readUnsignedInt();
+                if (declared > hardLimit) {
+                    state = State.FAILED;
+                    throw new OversizedLengthException(Nbd.optionName(option) + " data", declared, hardLimit);
+                }
                 remaining = declared;
                 if (declared == 0) {
                     // Nothing to wait for: emit now, or the option would sit until more bytes arrive.
@@ -88,6 +98,10 @@ public final class HandshakeDecoder extends ByteToMessageDecoder {
                     out.add(OptionRequest.oversized(option, declared, Unpooled.EMPTY_BUFFER));
                     state = State.OPTION_HEADER;
                 }
+                return;
+            case FAILED:
+                // The connection is being closed: whatever else arrives means nothing.
+                in.skipBytes(in.readableBytes());
                 return;
             default:
                 throw new IllegalStateException(state.name());

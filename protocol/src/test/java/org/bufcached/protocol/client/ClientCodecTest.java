@@ -16,6 +16,7 @@ import org.bufcached.protocol.NbdRequest;
 import org.bufcached.protocol.OptionReply;
 import org.bufcached.protocol.OptionRequest;
 import org.bufcached.protocol.ServerGreeting;
+import org.bufcached.protocol.server.PayloadMemory;
 import org.bufcached.protocol.server.RequestDecoder;
 import org.junit.jupiter.api.Test;
 
@@ -111,7 +112,8 @@ class ClientCodecTest {
         assertThat(hex(header)).isEqualTo("25609513" + "0001" + "0001" + "0102030405060708" + "0000000000001000" + "00000003");
         assertThat(hex(payload)).isEqualTo("090807");
 
-        EmbeddedChannel server = new EmbeddedChannel(new RequestDecoder(1 << 20));
+        EmbeddedChannel server = new EmbeddedChannel(
+                new RequestDecoder(1 << 20, new PayloadMemory(1 << 20, 1_000_000_000L)));
         server.writeInbound(Unpooled.wrappedBuffer(header, payload));
         NbdRequest r = server.readInbound();
         assertThat(r.type()).isEqualTo(Nbd.NBD_CMD_WRITE);

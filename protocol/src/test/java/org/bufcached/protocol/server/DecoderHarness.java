@@ -3,6 +3,7 @@ package org.bufcached.protocol.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -27,11 +28,11 @@ final class DecoderHarness {
         }
     }
 
-    final ByteToMessageDecoder decoder;
+    final ChannelHandler decoder;
     final EmbeddedChannel channel;
     final List<Throwable> exceptions = new ArrayList<>();
 
-    DecoderHarness(ByteToMessageDecoder decoder) {
+    DecoderHarness(ChannelHandler decoder) {
         this.decoder = decoder;
         this.channel = new EmbeddedChannel(decoder, new ChannelInboundHandlerAdapter() {
             @Override
@@ -65,7 +66,7 @@ final class DecoderHarness {
         assertThat((Object) channel.readInbound()).isNull();
     }
 
-    /** Bytes the decoder holds back between reads (its cumulation buffer). */
+    /** Bytes a {@link ByteToMessageDecoder} holds back between reads (its cumulation buffer). */
     int buffered() {
         try {
             ByteBuf c = (ByteBuf) CUMULATION.get(decoder);

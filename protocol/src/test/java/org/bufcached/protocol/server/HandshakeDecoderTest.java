@@ -12,6 +12,7 @@ import org.bufcached.protocol.Hex;
 import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.NbdProtocolException;
 import org.bufcached.protocol.OptionRequest;
+import org.bufcached.protocol.OversizedLengthException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -204,6 +205,26 @@ class HandshakeDecoderTest {
         assertThat(o.declaredLength()).isEqualTo(MAX_OPTION_DATA + 2);
         o.release();
         assertOption(Nbd.NBD_OPT_GO, OPT_GO_DATA);
+    }
+
+    @Test
+    void optionDataAnnouncedBeyondTwoToThe25IsRefusedAtOnceAndNothingMoreDecoded() {
+        h.write(feed(CLIENT_FLAGS, IHAVEOPT, "00000007", "02000001", "0102"));
+        h.write(feed(OPT_GO));
+        h.read(ClientFlags.class);
+        h.assertNothingRead();
+        assertThat(h.exceptions).singleElement().isInstanceOf(OversizedLengthException.class);
+        assertThat(h.exceptions.get(0)).hasMessageContaining("NBD_OPT_GO data of 33554433 bytes")
+                .hasMessageContaining("hard limit of 33554432");
+    }
+
+    @Test
+    void optionDataAnnouncedAtTwoToThe25IsStillSkipped() {
+        // The spec: lengths up to 2^25 SHOULD NOT be treated as a denial of service.
+        h.write(feed(CLIENT_FLAGS, IHAVEOPT, "00000007", "02000000", "0102"));
+        h.read(ClientFlags.class);
+        h.assertNothingRead();
+        assertThat(h.exceptions).isEmpty();
     }
 
     @Test

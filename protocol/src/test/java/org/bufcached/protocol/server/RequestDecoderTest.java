@@ -1,17 +1,18 @@
 package org.bufcached.protocol.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DecoderException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.bufcached.protocol.Hex;
 import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.NbdProtocolException;
 import org.bufcached.protocol.NbdRequest;
+import org.bufcached.protocol.OversizedLengthException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,19 +50,29 @@ class RequestDecoderTest {
         MAGIC, "0000", "0002", "0000000000000004", "0000000000000000", "00000000",
     };
 
-    private final DecoderHarness h = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD));
+    private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final PayloadMemory memory = new PayloadMemory(64 * MAX_PAYLOAD, STALL_NANOS);
+    private final DecoderHarness h = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, memory));
     private final List<ByteBuf> fed = new ArrayList<>();
 
     @AfterEach
     void noLeaks() {
         Object msg;
         while ((msg = h.channel.readInbound()) != null) {
-            ((NbdRequest) msg).recycle();
+            done((NbdRequest) msg);
         }
         h.channel.finishAndReleaseAll();
         for (ByteBuf b : fed) {
             assertThat(b.refCnt()).as("input buffer released").isZero();
         }
+        assertThat(memory.reserved()).as("payload memory still reserved").isZero();
+    }
+
+    /** What the transmission handler does once a request is answered: return its memory, recycle it. */
+    private void done(NbdRequest r) {
+        memory.release(RequestDecoder.reservation(r.type(), r.length(), MAX_PAYLOAD));
+        r.recycle();
     }
 
     private ByteBuf feed(String... groups) {
@@ -106,7 +117,7 @@ class RequestDecoderTest {
         h.write(feed(READ));
         NbdRequest r = h.read(NbdRequest.class);
         assertRead(r);
-        r.recycle();
+        done(r);
         h.assertNothingRead();
     }
 
@@ -117,13 +128,13 @@ class RequestDecoderTest {
         assertThat(flush.type()).isEqualTo(Nbd.NBD_CMD_FLUSH);
         assertThat(flush.cookie()).isEqualTo(3);
         assertThat(flush.length()).isZero();
-        flush.recycle();
+        done(flush);
 
         h.write(feed(DISC));
         NbdRequest disc = h.read(NbdRequest.class);
         assertThat(disc.type()).isEqualTo(Nbd.NBD_CMD_DISC);
         assertThat(disc.cookie()).isEqualTo(4);
-        disc.recycle();
+        done(disc);
     }
 
     @Test
@@ -134,7 +145,7 @@ class RequestDecoderTest {
         assertThat(r.cookie()).isEqualTo(-1L);
         assertThat(Long.toUnsignedString(r.offset())).isEqualTo("18446744073709551615");
         assertThat(r.length()).isEqualTo(0xffffffffL);
-        r.recycle();
+        done(r);
     }
 
     @Test
@@ -143,35 +154,33 @@ class RequestDecoderTest {
         NbdRequest r = h.read(NbdRequest.class);
         assertWrite(r);
         ByteBuf payload = r.payload();
-        r.recycle();
+        done(r);
         assertThat(payload.refCnt()).isZero();
     }
 
     @Test
-    void writePayloadIsASliceOfTheInputNotACopy() {
+    void writePayloadIsADirectBufferOfItsOwnOfExactlyItsLength() {
         byte[] wire = Hex.bytes(concat(WRITE_HEADER, new String[] {WRITE_DATA}));
-        h.write(track(Unpooled.wrappedBuffer(wire)));
-        NbdRequest r = h.read(NbdRequest.class);
-
-        wire[Nbd.REQUEST_HEADER_SIZE] = (byte) 0xee;   // first payload byte, in the input's memory
-
-        assertThat(r.payload().getByte(r.payload().readerIndex())).isEqualTo((byte) 0xee);
-        assertThat(r.payload().unwrap().array()).isSameAs(wire);
-        r.recycle();
-    }
-
-    @Test
-    void writePayloadOfADirectBufferSharesItsMemory() {
-        ByteBuf in = track(Unpooled.directBuffer(64).writeBytes(Hex.bytes(concat(WRITE_HEADER, new String[] {WRITE_DATA}))));
-        assumeTrue(in.hasMemoryAddress(), "no Unsafe memory addresses here");
-        long inputAddress = in.memoryAddress();
+        ByteBuf in = track(Unpooled.wrappedBuffer(wire));
         h.write(in);
         NbdRequest r = h.read(NbdRequest.class);
 
-        assertThat(r.payload().hasMemoryAddress()).isTrue();
-        assertThat(r.payload().memoryAddress()).isEqualTo(inputAddress + Nbd.REQUEST_HEADER_SIZE);
-        assertWrite(r);
-        r.recycle();
+        assertThat(in.refCnt()).as("the received buffer is not pinned by the request").isZero();
+        wire[Nbd.REQUEST_HEADER_SIZE] = (byte) 0xee;   // first payload byte, in the input's memory
+        assertThat(Hex.of(r.payload())).isEqualTo(WRITE_DATA);
+        assertThat(r.payload().isDirect()).isTrue();
+        assertThat(r.payload().capacity()).isEqualTo(8);
+        assertThat(r.payload().hasMemoryAddress()).as("the store writes it by address").isTrue();
+        done(r);
+    }
+
+    @Test
+    void writePayloadReservesItsLengthUntilTheRequestIsAnswered() {
+        h.write(feed(concat(WRITE_HEADER, new String[] {WRITE_DATA})));
+        NbdRequest r = h.read(NbdRequest.class);
+        assertThat(memory.reserved()).isEqualTo(8);
+        done(r);
+        assertThat(memory.reserved()).isZero();
     }
 
     @Test
@@ -185,8 +194,7 @@ class RequestDecoderTest {
         h.write(feed("060708"));
         NbdRequest r = h.read(NbdRequest.class);
         assertWrite(r);
-        r.recycle();
-        assertThat(h.buffered()).isZero();
+        done(r);
     }
 
     @Test
@@ -194,13 +202,13 @@ class RequestDecoderTest {
         h.writeByteByByte(feed(concat(READ, WRITE_HEADER, new String[] {WRITE_DATA}, FLUSH)));
         NbdRequest read = h.read(NbdRequest.class);
         assertRead(read);
-        read.recycle();
+        done(read);
         NbdRequest write = h.read(NbdRequest.class);
         assertWrite(write);
-        write.recycle();
+        done(write);
         NbdRequest flush = h.read(NbdRequest.class);
         assertThat(flush.type()).isEqualTo(Nbd.NBD_CMD_FLUSH);
-        flush.recycle();
+        done(flush);
         h.assertNothingRead();
     }
 
@@ -217,7 +225,7 @@ class RequestDecoderTest {
         assertThat(disc.type()).isEqualTo(Nbd.NBD_CMD_DISC);
         h.assertNothingRead();
         for (NbdRequest r : List.of(read, write, flush, disc)) {
-            r.recycle();
+            done(r);
         }
     }
 
@@ -228,7 +236,7 @@ class RequestDecoderTest {
         NbdRequest r = h.read(NbdRequest.class);
         assertThat(r.payloadDiscarded()).isFalse();
         assertThat(r.payload().readableBytes()).isEqualTo(MAX_PAYLOAD);
-        r.recycle();
+        done(r);
     }
 
     @Test
@@ -238,7 +246,7 @@ class RequestDecoderTest {
         assertThat(r.type()).isEqualTo(Nbd.NBD_CMD_WRITE);
         assertThat(r.payloadDiscarded()).isFalse();
         assertThat(r.payload() == null || !r.payload().isReadable()).isTrue();
-        r.recycle();
+        done(r);
         assertThat(h.exceptions).isEmpty();
     }
 
@@ -254,8 +262,7 @@ class RequestDecoderTest {
         for (int sent = 0; sent < length; sent += 512) {
             ByteBuf chunk = feed(Hex.repeat(0x77, 512));
             h.write(chunk);
-            assertThat(chunk.refCnt()).as("chunk not retained").isZero();
-            assertThat(h.buffered()).as("nothing cumulated").isZero();
+            assertThat(chunk.refCnt()).as("chunk consumed, not kept").isZero();
             if (sent + 512 < length) {
                 h.assertNothingRead();
             }
@@ -268,12 +275,12 @@ class RequestDecoderTest {
         assertThat(w.length()).isEqualTo(length);
         assertThat(w.payloadDiscarded()).isTrue();
         assertThat(w.payload()).isNull();
-        w.recycle();
+        done(w);
 
         h.write(feed(READ));
         NbdRequest r = h.read(NbdRequest.class);
         assertRead(r);
-        r.recycle();
+        done(r);
         assertThat(h.exceptions).isEmpty();
     }
 
@@ -287,10 +294,137 @@ class RequestDecoderTest {
         assertThat(w.payloadDiscarded()).isTrue();
         assertThat(w.payload()).isNull();
         assertThat(w.length()).isEqualTo(MAX_PAYLOAD + 1);
-        w.recycle();
+        done(w);
         NbdRequest r = h.read(NbdRequest.class);
         assertRead(r);
-        r.recycle();
+        done(r);
+    }
+
+    @Test
+    void writeAnnouncedBeyondTheHardLimitIsRefusedAtOnce() {
+        // Skipping it would take the connection hostage; no payload byte needs to arrive.
+        DecoderHarness big = new DecoderHarness(new RequestDecoder(32 << 20, memory));
+        long hardLimit = LengthBounds.hardLimit(32 << 20);
+        big.write(feed(MAGIC, "0000", "0001", "000000000000000a", "0000000000000000",
+                String.format("%08x", hardLimit + 1), "0102"));
+        big.assertNothingRead();
+        assertThat(big.exceptions).singleElement().isInstanceOf(OversizedLengthException.class);
+        assertThat(big.exceptions.get(0)).hasMessageContaining(Long.toString(hardLimit + 1))
+                .hasMessageContaining(Long.toString(hardLimit));
+        big.write(feed(READ));
+        big.assertNothingRead();
+        assertThat(big.exceptions).as("nothing decoded after the refusal").hasSize(1);
+        big.channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void writeAnnouncedAtTheHardLimitIsStillSkipped() {
+        DecoderHarness big = new DecoderHarness(new RequestDecoder(32 << 20, memory));
+        long hardLimit = LengthBounds.hardLimit(32 << 20);
+        assertThat(hardLimit).as("twice the maximum payload, and at least 2^25").isEqualTo(64L << 20);
+        assertThat(LengthBounds.hardLimit(MAX_PAYLOAD)).isEqualTo(1L << 25);
+        big.write(feed(MAGIC, "0000", "0001", "000000000000000b", "0000000000000000",
+                String.format("%08x", hardLimit), "0102"));
+        big.assertNothingRead();
+        assertThat(big.exceptions).isEmpty();
+        big.channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void aWriteThatFindsNoMemoryStopsReadingUntilMemoryIsReleased() {
+        PayloadMemory small = new PayloadMemory(12, STALL_NANOS);
+        DecoderHarness tight = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, small));
+        assertThat(small.reserveOrWait(8, null)).as("another connection holds 8 of 12 bytes").isTrue();
+
+        // A WRITE of 8 then a READ, in one buffer; then more bytes arrive before the socket stops.
+        tight.write(feed(concat(WRITE_HEADER, new String[] {WRITE_DATA}, FLUSH)));
+        tight.write(feed(READ));
+        tight.assertNothingRead();
+        assertThat(tight.channel.config().isAutoRead()).as("reading stopped").isFalse();
+        assertThat(small.waiting()).isEqualTo(1);
+
+        small.release(8);
+        tight.channel.runPendingTasks();
+        assertThat(tight.channel.config().isAutoRead()).as("reading resumed").isTrue();
+        NbdRequest w = tight.read(NbdRequest.class);
+        assertWrite(w);
+        NbdRequest flush = tight.read(NbdRequest.class);
+        assertThat(flush.type()).isEqualTo(Nbd.NBD_CMD_FLUSH);
+        assertRead(tight.read(NbdRequest.class));
+        assertThat(small.reserved()).isEqualTo(8);
+        small.release(8);
+        w.recycle();
+        flush.recycle();
+        tight.channel.finishAndReleaseAll();
+        assertThat(small.reserved()).isZero();
+    }
+
+    @Test
+    void aConnectionClosedWhileWaitingForMemoryGivesUpItsPlaceAndItsBytes() {
+        PayloadMemory small = new PayloadMemory(12, STALL_NANOS);
+        DecoderHarness tight = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, small));
+        assertThat(small.reserveOrWait(8, null)).isTrue();
+        ByteBuf waiting = feed(concat(WRITE_HEADER, new String[] {"01020304"}));
+        tight.write(waiting);
+        assertThat(small.waiting()).isEqualTo(1);
+
+        tight.close();
+        assertThat(small.waiting()).isZero();
+        assertThat(waiting.refCnt()).as("kept bytes released").isZero();
+        assertThat(tight.exceptions).as("waiting is not the client's fault").isEmpty();
+        small.release(8);
+        assertThat(small.reserved()).isZero();
+    }
+
+    @Test
+    void aPayloadThatStallsWhileOthersWaitForMemoryEndsItsConnection() {
+        PayloadMemory small = new PayloadMemory(12, STALL_NANOS);
+        DecoderHarness stalling = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, small));
+        DecoderHarness waiting = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, small));
+        stalling.channel.freezeTime();
+        stalling.write(feed(concat(WRITE_HEADER, new String[] {"01020304"})));   // 4 of 8 bytes, then silence
+        waiting.write(feed(concat(WRITE_HEADER, new String[] {WRITE_DATA})));
+        assertThat(small.waiting()).isEqualTo(1);
+
+        stalling.channel.advanceTimeBy(STALL_NANOS - 1, TimeUnit.NANOSECONDS);
+        stalling.channel.runScheduledPendingTasks();
+        assertThat(stalling.exceptions).as("not yet").isEmpty();
+        stalling.channel.advanceTimeBy(1, TimeUnit.SECONDS);
+        stalling.channel.runScheduledPendingTasks();
+        assertThat(stalling.exceptions).singleElement().isInstanceOf(NbdProtocolException.class)
+                .satisfies(e -> assertThat(e).hasMessageContaining("stalled").hasMessageContaining("4 bytes received")
+                        .hasMessageContaining("limits.payload-timeout"));
+
+        stalling.close(); // what the transmission handler does on a protocol error
+        waiting.channel.runPendingTasks();
+        NbdRequest w = waiting.read(NbdRequest.class);
+        assertWrite(w);
+        small.release(8);
+        w.recycle();
+        waiting.channel.finishAndReleaseAll();
+        assertThat(small.reserved()).isZero();
+    }
+
+    @Test
+    void aSlowPayloadIsLeftAloneWhileNobodyWaitsForMemory() {
+        h.channel.freezeTime();
+        h.write(feed(concat(WRITE_HEADER, new String[] {"01020304"})));
+        h.channel.advanceTimeBy(4 * STALL_NANOS, TimeUnit.NANOSECONDS);
+        h.channel.runScheduledPendingTasks();
+        assertThat(h.exceptions).isEmpty();
+        h.write(feed("05060708"));
+        NbdRequest w = h.read(NbdRequest.class);
+        assertWrite(w);
+        done(w);
+    }
+
+    @Test
+    void aConnectionClosedInTheMiddleOfAPayloadReturnsItsMemory() {
+        h.write(feed(concat(WRITE_HEADER, new String[] {"01020304"})));
+        assertThat(memory.reserved()).isEqualTo(8);
+        h.close();
+        assertThat(h.exceptions).singleElement().isInstanceOf(NbdProtocolException.class);
+        assertThat(memory.reserved()).isZero();
     }
 
     @Test
@@ -332,7 +466,7 @@ class RequestDecoderTest {
     void closeBetweenRequestsIsClean() {
         h.write(feed(READ));
         NbdRequest r = h.read(NbdRequest.class);
-        r.recycle();
+        done(r);
         h.close();
         assertThat(h.exceptions).isEmpty();
     }
