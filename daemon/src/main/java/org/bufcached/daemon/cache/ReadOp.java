@@ -1,11 +1,11 @@
 package org.bufcached.daemon.cache;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.util.Recycler;
 import java.util.ArrayList;
+import org.bufcached.daemon.io.DataBuffers;
 import org.bufcached.daemon.io.FileIo;
 import org.bufcached.daemon.store.Errno;
 import org.bufcached.daemon.store.PosixException;
@@ -91,7 +91,7 @@ final class ReadOp extends CacheOp {
             Buf last = batch.get(batch.size() - 1);
             missLength = (int) (Math.min(end, last.loffset + last.size) - pos);
             missDone = 0;
-            missData = ByteBufAllocator.DEFAULT.directBuffer(missLength);
+            missData = DataBuffers.ALLOC.directBuffer(missLength);
             submitRead();
             return;
         }
@@ -200,7 +200,7 @@ final class ReadOp extends CacheOp {
             return;
         }
         if (composite == null) {
-            composite = ByteBufAllocator.DEFAULT.compositeDirectBuffer(Integer.MAX_VALUE);
+            composite = DataBuffers.ALLOC.compositeDirectBuffer(Integer.MAX_VALUE);
             composite.addComponent(true, single);
             single = null;
         }
@@ -213,7 +213,7 @@ final class ReadOp extends CacheOp {
         if (held == null) {
             return;
         }
-        ByteBuf copy = ByteBufAllocator.DEFAULT.directBuffer((int) (end - pos) + held.readableBytes());
+        ByteBuf copy = DataBuffers.ALLOC.directBuffer((int) (end - pos) + held.readableBytes());
         copy.writeBytes(held);
         held.release();
         single = copy;

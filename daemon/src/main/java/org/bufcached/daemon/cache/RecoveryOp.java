@@ -1,7 +1,7 @@
 package org.bufcached.daemon.cache;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
+import org.bufcached.daemon.io.DataBuffers;
 import org.bufcached.daemon.io.FileIo;
 import org.bufcached.daemon.store.Errno;
 import org.bufcached.daemon.store.Syscalls;
@@ -35,7 +35,7 @@ final class RecoveryOp extends CacheOp {
         this.durability = file.durability;
         this.shift = durability.pageShift();
         init(cache, file, io, LOGGING);
-        this.scratch = ByteBufAllocator.DEFAULT.directBuffer((int) cache.space.bufferSize);
+        this.scratch = DataBuffers.ALLOC.directBuffer((int) cache.space.bufferSize);
     }
 
     /** Starts recoveries for one file's {@link Durability}. */

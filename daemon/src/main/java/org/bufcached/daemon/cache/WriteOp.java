@@ -1,9 +1,9 @@
 package org.bufcached.daemon.cache;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.Recycler;
 import java.util.ArrayList;
+import org.bufcached.daemon.io.DataBuffers;
 import org.bufcached.daemon.io.FileIo;
 import org.bufcached.daemon.store.Errno;
 import org.bufcached.daemon.store.PosixException;
@@ -159,7 +159,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
         phase = CHECKING;
         checkPage = page;
         if (scratch == null) {
-            scratch = ByteBufAllocator.DEFAULT.directBuffer((int) pageSize);
+            scratch = DataBuffers.ALLOC.directBuffer((int) pageSize);
         }
         waiting(CacheOp.PAGE_CHECK);
         long length = Math.min(pageSize, file.size() - (page << shift));

@@ -1,7 +1,6 @@
 package org.bufcached.daemon.export;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -10,6 +9,7 @@ import org.bufcached.daemon.cache.BufCache;
 import org.bufcached.daemon.cache.CacheCallback;
 import org.bufcached.daemon.cache.CachedFile;
 import org.bufcached.daemon.cache.FileStats;
+import org.bufcached.daemon.io.DataBuffers;
 import org.bufcached.daemon.io.FileIo;
 import org.bufcached.daemon.io.IoLoops;
 import org.bufcached.daemon.store.PosixException;
@@ -103,7 +103,7 @@ public final class CachedBlockStore implements BlockStore {
                         + offset));
                 return;
             }
-            done.done(Descriptors.encode(ByteBufAllocator.DEFAULT, extents[0], file.size() - offset));
+            done.done(Descriptors.encode(DataBuffers.ALLOC, extents[0], file.size() - offset));
         });
     }
 

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.ExportRegistry;
+import org.bufcached.daemon.io.DataBuffers;
 import org.bufcached.daemon.io.IoEngine;
 import org.bufcached.daemon.tls.TlsSettings;
 import org.bufcached.protocol.server.HandshakeDecoder;
@@ -187,7 +188,8 @@ public final class NbdServer implements AutoCloseable {
         ServerBootstrap b = new ServerBootstrap().group(boss, workers)
                 .childHandler(new Initializer(new HandshakeGate(handshakeLimits)))
                 // Accepting waits for startAccepting(); meanwhile the kernel queues connections.
-                .option(ChannelOption.AUTO_READ, false);
+                .option(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOCATOR, DataBuffers.ALLOC);
         if (tcp) {
             b.option(ChannelOption.SO_REUSEADDR, true).childOption(ChannelOption.TCP_NODELAY, true);
         }

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.BlockStore;
 import org.bufcached.daemon.export.Export;
+import org.bufcached.daemon.io.DataBuffers;
 import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.NbdError;
 import org.bufcached.protocol.NbdRequest;
@@ -68,7 +69,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         this.observer = observer;
         this.store = session.export().store();
         this.exportConnections = session.exportConnections();
-        this.alloc = ByteBufAllocator.DEFAULT;
+        this.alloc = DataBuffers.ALLOC;
         this.payloadMemory = payloadMemory;
         this.maxPayload = session.export().blockSizes().maxPayload();
     }
