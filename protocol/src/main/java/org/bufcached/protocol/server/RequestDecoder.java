@@ -176,6 +176,11 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
         if (partialHeader.isReadable() || in.readableBytes() < headerSize) {
             partialHeader.writeBytes(in, Math.min(partialHeader.writableBytes(), in.readableBytes()));
             if (partialHeader.isWritable()) {
+                // A wrong magic is an error at once: a peer sending the other header style (shorter,
+                // in the compact case) may wait for a reply that the rest of a header would never bring.
+                if (partialHeader.readableBytes() >= 4 && partialHeader.getInt(0) != requestMagic) {
+                    throw badMagic(partialHeader.getInt(0));
+                }
                 return;
             }
             h = partialHeader;

@@ -227,6 +227,14 @@ class ExtendedRequestDecoderTest {
         assertThat(h.exceptions.get(0)).hasMessageContaining("compact request header after extended headers");
     }
 
+    /** A compact client that sent one 28-byte request and waits for its reply learns at once. */
+    @Test
+    void aLoneCompactHeaderIsAnErrorWithoutWaitingForMoreBytes() {
+        h.write(feed("25609513", "0000", "0003", "0000000000000001", "0000000000000000", "00000000"));
+        assertThat(h.exceptions).singleElement().isInstanceOf(NbdProtocolException.class);
+        assertThat(h.exceptions.get(0)).hasMessageContaining("compact request header after extended headers");
+    }
+
     @Test
     void badMagicIsAProtocolError() {
         h.write(feed("21e41c72", "0000", "0000", "0000000000000001", "0000000000000000", "0000000000001000"));
