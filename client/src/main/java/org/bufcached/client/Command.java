@@ -71,6 +71,10 @@ final class Command {
 
     /** Handles one chunk; returns true when it was the final one and the command is finished. */
     boolean onChunk(StructuredReplyChunk chunk, ByteBufAllocator alloc) {
+        if (chunk.extended() && chunk.headerOffset() != offset) {
+            throw new NbdProtocolException("extended reply chunk with offset " + Long.toUnsignedString(chunk.headerOffset())
+                    + " for a request at " + Long.toUnsignedString(offset));
+        }
         if (chunk.isError()) {
             error(chunk.error(), chunk.errorMessage());
             if (chunk.type() == Nbd.NBD_REPLY_TYPE_ERROR_OFFSET) {
@@ -93,7 +97,13 @@ final class Command {
                     content(chunk.offset(), chunk.holeSize(), null, alloc);
                     break;
                 case Nbd.NBD_REPLY_TYPE_BLOCK_STATUS:
+                case Nbd.NBD_REPLY_TYPE_BLOCK_STATUS_EXT:
                     requireType(Nbd.NBD_CMD_BLOCK_STATUS, chunk);
+                    if (chunk.extended() != (chunk.type() == Nbd.NBD_REPLY_TYPE_BLOCK_STATUS_EXT)) {
+                        // The spec: the 32-bit type only without extended headers, the 64-bit one only with them.
+                        throw new NbdProtocolException("status chunk type " + chunk.type() + " with "
+                                + (chunk.extended() ? "extended" : "compact") + " headers");
+                    }
                     blockStatus(chunk);
                     break;
                 default:
@@ -159,7 +169,12 @@ final class Command {
             if (i < n - 1 && at + len - offset >= length) {
                 throw new NbdProtocolException("BLOCK_STATUS extents beyond the requested length");
             }
-            extents.add(new Extent(at, len, chunk.extentFlags(i)));
+            long status = chunk.extentStatus(i);
+            if (status >>> 32 != 0) {
+                throw new NbdProtocolException("base:allocation status 0x" + Long.toHexString(status)
+                        + " with any of the upper 32 bits set");
+            }
+            extents.add(new Extent(at, len, (int) status));
             at += len;
         }
     }

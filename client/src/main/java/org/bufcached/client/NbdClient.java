@@ -39,7 +39,11 @@ public final class NbdClient implements AutoCloseable {
     private static final int MAX_OPTION_REPLY = 1 << 16;
     /** The largest chunk accepted: a 32 MiB READ payload or an 8 MiB BLOCK_STATUS list, plus headers. */
     private static final int MAX_CHUNK = (1 << 25) + (1 << 23) + 64;
-    /** The largest effect length of a TRIM, WRITE_ZEROES or CACHE request before alignment. */
+    /**
+     * The largest effect length of a TRIM, WRITE_ZEROES, CACHE or BLOCK_STATUS request
+     * before alignment in compact headers. With extended headers one request covers
+     * any range.
+     */
     private static final long MAX_EFFECT = 1L << 30;
 
     private final Channel channel;
@@ -65,8 +69,8 @@ public final class NbdClient implements AutoCloseable {
             TransmissionHandler t = new TransmissionHandler(info.structuredReplies());
             ChannelPipeline p = ch.pipeline();
             // Added before the handshake decoder goes, so bytes it still holds reach the reply decoder.
-            p.addAfter("handshake-decoder", "reply-decoder", new ReplyDecoder(t, info.structuredReplies(), MAX_CHUNK));
-            p.addAfter("reply-decoder", "request-encoder", RequestEncoder.INSTANCE);
+            p.addAfter("handshake-decoder", "reply-decoder", new ReplyDecoder(t, info.mode(), MAX_CHUNK));
+            p.addAfter("reply-decoder", "request-encoder", RequestEncoder.of(info.extendedHeaders()));
             p.addAfter("request-encoder", "flush", new FlushConsolidationHandler(256, true));
             p.addAfter("flush", "transmission", t);
             p.remove(HandshakeHandler.class);
@@ -86,7 +90,12 @@ public final class NbdClient implements AutoCloseable {
 
     /** What the server says about the export of {@code uri} (NBD_OPT_INFO), with all its metadata contexts. */
     public static CompletableFuture<ExportInfo> info(NbdUri uri) {
-        return handshake(uri, ClientOptions.DEFAULT, n -> n.info(uri.exportName()), (ch, info) -> {
+        return info(uri, ClientOptions.DEFAULT);
+    }
+
+    /** NBD_OPT_INFO after negotiating the headers {@code options} ask for, which the result tells. */
+    public static CompletableFuture<ExportInfo> info(NbdUri uri, ClientOptions options) {
+        return handshake(uri, options, n -> n.info(uri.exportName()), (ch, info) -> {
             ch.close();
             return info;
         });
@@ -226,7 +235,8 @@ public final class NbdClient implements AutoCloseable {
         if ((type == Nbd.NBD_CMD_READ || type == Nbd.NBD_CMD_WRITE) && length > info.maximumPayload()) {
             return name + " of " + length + " bytes exceeds the maximum payload " + info.maximumPayload();
         }
-        return length > 0xFFFFFFFFL ? name + " length " + length + " does not fit 32 bits" : null;
+        return length > 0xFFFFFFFFL && !info.extendedHeaders()
+                ? name + " length " + length + " does not fit 32 bits (extended headers were not negotiated)" : null;
     }
 
     /** The transmission flag that {@code type} with {@code flags} needs and the server did not advertise, or null. */
@@ -330,9 +340,12 @@ public final class NbdClient implements AutoCloseable {
         return ranged(Nbd.NBD_CMD_CACHE, 0, offset, length);
     }
 
-    /** A command without payload over any length: split into aligned pieces that fit the length field. */
+    /**
+     * A command without payload over any length: one request with extended headers,
+     * else split into aligned pieces that fit the 32-bit length field.
+     */
     private CompletableFuture<Void> ranged(int type, int flags, long offset, long length) {
-        long max = MAX_EFFECT - MAX_EFFECT % info.minimumBlock();
+        long max = maxEffect();
         if (length <= max) {
             return request(type, flags, offset, length, null);
         }
@@ -348,8 +361,12 @@ public final class NbdClient implements AutoCloseable {
      * than asked (or a little more); {@link #extents} covers a whole range.
      */
     public CompletableFuture<List<Extent>> blockStatus(long offset, long length) {
-        long max = MAX_EFFECT - MAX_EFFECT % info.minimumBlock();
-        return request(Nbd.NBD_CMD_BLOCK_STATUS, 0, offset, Math.min(length, max), null);
+        return request(Nbd.NBD_CMD_BLOCK_STATUS, 0, offset, Math.min(length, maxEffect()), null);
+    }
+
+    /** The longest effect length one request carries here. */
+    private long maxEffect() {
+        return info.extendedHeaders() ? Long.MAX_VALUE : MAX_EFFECT - MAX_EFFECT % info.minimumBlock();
     }
 
     /** The allocation of {@code [offset, offset + length)}, asking again until it is all described. */

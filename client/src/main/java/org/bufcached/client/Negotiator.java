@@ -21,9 +21,11 @@ import org.bufcached.protocol.ServerGreeting;
 
 /**
  * The order of options in the fixed newstyle handshake, as future chains over a
- * {@link HandshakeHandler}: {@link #go} enters transmission (structured replies,
- * SET_META_CONTEXT, then NBD_OPT_GO with an NBD_INFO_BLOCK_SIZE request, falling
- * back to NBD_OPT_EXPORT_NAME when the server does not know GO); {@link #list} and
+ * {@link HandshakeHandler}: {@link #go} enters transmission (extended headers, or
+ * structured replies when the server refuses those, SET_META_CONTEXT, then
+ * NBD_OPT_GO with an NBD_INFO_BLOCK_SIZE request, falling back to
+ * NBD_OPT_EXPORT_NAME when the server does not know GO, unless extended headers
+ * were negotiated: the spec forbids EXPORT_NAME then); {@link #list} and
  * {@link #info} query the server and end with NBD_OPT_ABORT.
  */
 final class Negotiator {
@@ -36,6 +38,7 @@ final class Negotiator {
     private boolean fixedNewstyle;
     private boolean noZeroes;
     private boolean structured;
+    private boolean extended;
 
     Negotiator(HandshakeHandler handshake, ClientOptions options, Optional<ClientTls> tls) {
         this.handshake = handshake;
@@ -45,7 +48,7 @@ final class Negotiator {
 
     /** Negotiates and enters the transmission phase on {@code exportName}. */
     CompletableFuture<ExportInfo> go(String exportName) {
-        return greet().thenCompose(v -> structuredReplies())
+        return greet().thenCompose(v -> replyChunks())
                 .thenCompose(v -> setMetaContexts(exportName))
                 .thenCompose(contexts -> goOrExportName(exportName, contexts));
     }
@@ -76,7 +79,7 @@ final class Negotiator {
     CompletableFuture<ExportInfo> info(String exportName) {
         return greet().thenCompose(v -> {
             requireFixedNewstyle("NBD_OPT_INFO");
-            return structuredReplies();
+            return replyChunks();
         }).thenCompose(v -> structured
                 ? metaContexts(Nbd.NBD_OPT_LIST_META_CONTEXT, exportName, List.of())
                 : CompletableFuture.completedFuture(Map.<String, Integer>of()))
@@ -125,12 +128,23 @@ final class Negotiator {
         }
     }
 
-    private CompletableFuture<Void> structuredReplies() {
+    /**
+     * As libnbd: NBD_OPT_EXTENDED_HEADERS first, and NBD_OPT_STRUCTURED_REPLY only if
+     * that was refused (after an acknowledgement it would be refused with
+     * NBD_REP_ERR_EXT_HEADER_REQD). Either refusal just leaves the simpler headers.
+     */
+    private CompletableFuture<Void> replyChunks() {
         if (!fixedNewstyle || !options.structuredReplies()) {
             return CompletableFuture.completedFuture(null);
         }
-        return handshake.option(Nbd.NBD_OPT_STRUCTURED_REPLY, Unpooled.EMPTY_BUFFER)
-                .thenAccept(r -> structured = r.acked());
+        CompletableFuture<Void> extendedHeaders = !options.extendedHeaders() ? CompletableFuture.completedFuture(null)
+                : handshake.option(Nbd.NBD_OPT_EXTENDED_HEADERS, Unpooled.EMPTY_BUFFER).thenAccept(r -> {
+                    extended = r.acked();
+                    structured = extended;
+                });
+        return extendedHeaders.thenCompose(v -> extended ? CompletableFuture.completedFuture(null)
+                : handshake.option(Nbd.NBD_OPT_STRUCTURED_REPLY, Unpooled.EMPTY_BUFFER)
+                        .thenAccept(r -> structured = r.acked()));
     }
 
     private CompletableFuture<Map<String, Integer>> setMetaContexts(String exportName) {
@@ -167,6 +181,10 @@ final class Negotiator {
                         return CompletableFuture.completedFuture(exportInfo(exportName, r.replies(), contexts));
                     }
                     if (r.last().type() == Nbd.NBD_REP_ERR_UNSUP) {
+                        if (extended) {
+                            throw new NbdProtocolException("the server acknowledged NBD_OPT_EXTENDED_HEADERS but does"
+                                    + " not support NBD_OPT_GO (the spec forbids both that and NBD_OPT_EXPORT_NAME)");
+                        }
                         return exportName(exportName, contexts);
                     }
                     throw r.refusal();
@@ -175,7 +193,7 @@ final class Negotiator {
 
     private CompletableFuture<ExportInfo> exportName(String exportName, Map<String, Integer> contexts) {
         return handshake.exportName(exportName, !noZeroes).thenApply((ExportNameReply r) ->
-                new ExportInfo(exportName, r.size(), r.transmissionFlags(), null, null, structured, contexts));
+                new ExportInfo(exportName, r.size(), r.transmissionFlags(), null, null, structured, false, contexts));
     }
 
     private CompletableFuture<Void> abort() {
@@ -217,7 +235,7 @@ final class Negotiator {
         if (size < 0) {
             throw new NbdProtocolException("NBD_REP_ACK without NBD_INFO_EXPORT");
         }
-        return new ExportInfo(name, size, flags, blockSize, description, structured, contexts);
+        return new ExportInfo(name, size, flags, blockSize, description, structured, extended, contexts);
     }
 
     private interface Parser<T> {

@@ -31,12 +31,19 @@ class MisbehavingServerTest {
         void reply(OutputStream out, long cookie) throws IOException;
     }
 
-    /** A one-connection server: a normal GO handshake (no structured replies), then {@code misbehaviour}. */
+    /**
+     * A one-connection server: a normal GO handshake (no structured replies; extended
+     * headers if {@code extended}), then {@code misbehaviour}.
+     */
     private static final class ScriptedServer implements AutoCloseable {
         final ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         final Thread thread;
 
         ScriptedServer(byte[] greeting, Misbehaviour misbehaviour) throws IOException {
+            this(greeting, false, misbehaviour);
+        }
+
+        ScriptedServer(byte[] greeting, boolean extended, Misbehaviour misbehaviour) throws IOException {
             thread = new Thread(() -> {
                 try (Socket s = socket.accept()) {
                     OutputStream out = s.getOutputStream();
@@ -47,6 +54,10 @@ class MisbehavingServerTest {
                         in.readLong();
                         int option = in.readInt();
                         in.skipNBytes(in.readInt() & 0xffffffffL);
+                        if (option == Nbd.NBD_OPT_EXTENDED_HEADERS && extended) {
+                            write(out, optionReply(option, Nbd.NBD_REP_ACK, Unpooled.EMPTY_BUFFER));
+                            continue;
+                        }
                         if (option != Nbd.NBD_OPT_GO) {
                             write(out, optionReply(option, Nbd.NBD_REP_ERR_UNSUP, Unpooled.EMPTY_BUFFER));
                             continue;
@@ -59,7 +70,7 @@ class MisbehavingServerTest {
                     in.readInt();
                     in.readInt();
                     long cookie = in.readLong();
-                    in.skipNBytes(12);
+                    in.skipNBytes(extended ? 16 : 12);
                     misbehaviour.reply(out, cookie);
                     out.flush();
                     s.getInputStream().read(); // wait for the client to hang up
@@ -104,9 +115,14 @@ class MisbehavingServerTest {
     }
 
     private static void expectFailure(Misbehaviour m, String message) throws Exception {
-        try (ScriptedServer server = new ScriptedServer(GREETING, m);
+        expectFailure(false, m, message);
+    }
+
+    private static void expectFailure(boolean extended, Misbehaviour m, String message) throws Exception {
+        try (ScriptedServer server = new ScriptedServer(GREETING, extended, m);
              NbdClient client = NbdClient.connect(server.uri()).get(5, TimeUnit.SECONDS)) {
-            assertThat(client.info().structuredReplies()).isFalse();
+            assertThat(client.info().structuredReplies()).isEqualTo(extended);
+            assertThat(client.info().extendedHeaders()).isEqualTo(extended);
             assertThatThrownBy(() -> client.read(0, 4096).get(5, TimeUnit.SECONDS))
                     .isInstanceOf(ExecutionException.class).cause().isInstanceOf(NbdException.class)
                     .hasMessageContaining(message);
@@ -138,8 +154,35 @@ class MisbehavingServerTest {
 
     @Test
     void structuredReplyThatWasNotNegotiated() throws Exception {
-        expectFailure((out, cookie) -> write(out, ReplyWriter.none(ByteBufAllocator.DEFAULT, cookie)),
+        expectFailure((out, cookie) -> write(out, ReplyWriter.STRUCTURED.none(ByteBufAllocator.DEFAULT, cookie, 0)),
                 "structured replies were not negotiated");
+    }
+
+    @Test
+    void extendedReplyThatWasNotNegotiated() throws Exception {
+        expectFailure((out, cookie) -> write(out, ReplyWriter.EXTENDED.none(ByteBufAllocator.DEFAULT, cookie, 0)),
+                "extended headers were not negotiated");
+    }
+
+    @Test
+    void compactReplyAfterExtendedHeaders() throws Exception {
+        expectFailure(true, (out, cookie) -> write(out, ReplyWriter.simpleReply(ByteBufAllocator.DEFAULT, cookie, 0)),
+                "compact reply");
+    }
+
+    /** "S: 64 bits, offset (MUST match the request)". */
+    @Test
+    void extendedReplyWithAnotherOffset() throws Exception {
+        expectFailure(true, (out, cookie) -> write(out, ReplyWriter.EXTENDED.none(ByteBufAllocator.DEFAULT, cookie, 512)),
+                "extended reply chunk with offset 512 for a request at 0");
+    }
+
+    /** The spec: a client MAY hard-disconnect on an unexpectedly large reply length. */
+    @Test
+    void extendedReplyOfAnAbsurdLength() throws Exception {
+        expectFailure(true, (out, cookie) -> write(out, Unpooled.buffer().writeInt(Nbd.NBD_EXTENDED_REPLY_MAGIC)
+                .writeShort(Nbd.NBD_REPLY_FLAG_DONE).writeShort(Nbd.NBD_REPLY_TYPE_OFFSET_DATA).writeLong(cookie)
+                .writeLong(0).writeLong(1L << 40)), "exceeds the limit");
     }
 
     @Test

@@ -15,6 +15,8 @@ public final class Nbd {
     public static final int NBD_REQUEST_MAGIC = 0x25609513;
     public static final int NBD_SIMPLE_REPLY_MAGIC = 0x67446698;
     public static final int NBD_STRUCTURED_REPLY_MAGIC = 0x668e33ef;
+    public static final int NBD_EXTENDED_REQUEST_MAGIC = 0x21e41c71;
+    public static final int NBD_EXTENDED_REPLY_MAGIC = 0x6e8a278c;
 
     // Handshake flags (16 bits, server).
     public static final int NBD_FLAG_FIXED_NEWSTYLE = 1 << 0;
@@ -37,6 +39,8 @@ public final class Nbd {
     public static final int NBD_FLAG_SEND_RESIZE = 1 << 9;
     public static final int NBD_FLAG_SEND_CACHE = 1 << 10;
     public static final int NBD_FLAG_SEND_FAST_ZERO = 1 << 11;
+    /** Only with extended headers; this server does not offer it (no BLOCK_STATUS payload form). */
+    public static final int NBD_FLAG_BLOCK_STATUS_PAYLOAD = 1 << 12;
 
     // Option types.
     public static final int NBD_OPT_EXPORT_NAME = 1;
@@ -66,6 +70,7 @@ public final class Nbd {
     public static final int NBD_REP_ERR_SHUTDOWN = NBD_REP_FLAG_ERROR | 7;
     public static final int NBD_REP_ERR_BLOCK_SIZE_REQD = NBD_REP_FLAG_ERROR | 8;
     public static final int NBD_REP_ERR_TOO_BIG = NBD_REP_FLAG_ERROR | 9;
+    public static final int NBD_REP_ERR_EXT_HEADER_REQD = NBD_REP_FLAG_ERROR | 10;
 
     // Information types of NBD_REP_INFO.
     public static final int NBD_INFO_EXPORT = 0;
@@ -89,6 +94,8 @@ public final class Nbd {
     public static final int NBD_CMD_FLAG_DF = 1 << 2;
     public static final int NBD_CMD_FLAG_REQ_ONE = 1 << 3;
     public static final int NBD_CMD_FLAG_FAST_ZERO = 1 << 4;
+    /** Extended headers only: the length field is a payload length and that many bytes follow the header. */
+    public static final int NBD_CMD_FLAG_PAYLOAD_LEN = 1 << 5;
 
     // Structured reply flags and types.
     public static final int NBD_REPLY_FLAG_DONE = 1 << 0;
@@ -96,6 +103,7 @@ public final class Nbd {
     public static final int NBD_REPLY_TYPE_OFFSET_DATA = 1;
     public static final int NBD_REPLY_TYPE_OFFSET_HOLE = 2;
     public static final int NBD_REPLY_TYPE_BLOCK_STATUS = 5;
+    public static final int NBD_REPLY_TYPE_BLOCK_STATUS_EXT = 6;
     public static final int NBD_REPLY_TYPE_ERROR = (1 << 15) | 1;
     public static final int NBD_REPLY_TYPE_ERROR_OFFSET = (1 << 15) | 2;
 
@@ -108,8 +116,10 @@ public final class Nbd {
 
     // Sizes fixed by the wire format.
     public static final int REQUEST_HEADER_SIZE = 28;
+    public static final int EXTENDED_REQUEST_HEADER_SIZE = 32;
     public static final int SIMPLE_REPLY_HEADER_SIZE = 16;
     public static final int STRUCTURED_REPLY_HEADER_SIZE = 20;
+    public static final int EXTENDED_REPLY_HEADER_SIZE = 32;
     public static final int OPTION_HEADER_SIZE = 16;
     public static final int OPTION_REPLY_HEADER_SIZE = 20;
     public static final int EXPORT_NAME_REPLY_ZEROES = 124;
@@ -165,6 +175,7 @@ public final class Nbd {
             case NBD_REP_ERR_SHUTDOWN: return "NBD_REP_ERR_SHUTDOWN";
             case NBD_REP_ERR_BLOCK_SIZE_REQD: return "NBD_REP_ERR_BLOCK_SIZE_REQD";
             case NBD_REP_ERR_TOO_BIG: return "NBD_REP_ERR_TOO_BIG";
+            case NBD_REP_ERR_EXT_HEADER_REQD: return "NBD_REP_ERR_EXT_HEADER_REQD";
             default: return "reply type 0x" + Integer.toHexString(type);
         }
     }

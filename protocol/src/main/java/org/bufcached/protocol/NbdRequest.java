@@ -8,7 +8,8 @@ import io.netty.util.Recycler;
  * {@link #newInstance}, and whoever finishes with it calls {@link #recycle()}, which
  * also releases the write payload if it is still held.
  *
- * <p>A WRITE whose payload exceeded what the decoder accepts arrives with
+ * <p>A request whose payload the decoder does not accept (a WRITE over the maximum
+ * payload, a payload on a command that takes none) arrives with
  * {@link #payloadDiscarded()} true and no payload: the bytes were skipped on the
  * wire so that the connection stays in step, and the request is to be failed.
  */
@@ -34,8 +35,9 @@ public final class NbdRequest {
     }
 
     /**
-     * Takes a pooled request. {@code length} is the unsigned 32-bit length field;
-     * {@code payload}, if not null, is owned by the request from now on.
+     * Takes a pooled request. {@code length} is the length field: unsigned 32 bits
+     * in compact headers, 64 in extended ones; {@code payload}, if not null, is
+     * owned by the request from now on.
      */
     public static NbdRequest newInstance(int flags, int type, long cookie, long offset, long length, ByteBuf payload) {
         NbdRequest r = RECYCLER.get();
@@ -49,7 +51,7 @@ public final class NbdRequest {
         return r;
     }
 
-    /** Marks that the WRITE payload was skipped on the wire because it was too large. */
+    /** Marks that the payload was skipped on the wire: too large, or on a command that takes none. */
     public NbdRequest markPayloadDiscarded() {
         payloadDiscarded = true;
         return this;
@@ -76,12 +78,15 @@ public final class NbdRequest {
         return offset;
     }
 
-    /** The unsigned 32-bit length. */
+    /**
+     * The length as sent: the payload's for a request that carries one, else the
+     * effect length. Unsigned; with extended headers negative here when above 2^63.
+     */
     public long length() {
         return length;
     }
 
-    /** The WRITE payload (a direct buffer of exactly {@link #length()} bytes, its own), or null. */
+    /** The payload (a direct buffer of exactly {@link #length()} bytes, its own), or null. */
     public ByteBuf payload() {
         return payload;
     }
@@ -109,6 +114,6 @@ public final class NbdRequest {
     @Override
     public String toString() {
         return Nbd.commandName(type) + "(cookie=" + Long.toHexString(cookie) + ", offset=" + Long.toUnsignedString(offset)
-                + ", length=" + length + ", flags=0x" + Integer.toHexString(flags) + ")";
+                + ", length=" + Long.toUnsignedString(length) + ", flags=0x" + Integer.toHexString(flags) + ")";
     }
 }

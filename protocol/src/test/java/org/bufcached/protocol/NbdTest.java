@@ -21,6 +21,9 @@ class NbdTest {
         assertThat(Nbd.NBD_REQUEST_MAGIC).isEqualTo(0x25609513);
         assertThat(Nbd.NBD_SIMPLE_REPLY_MAGIC).isEqualTo(0x67446698);
         assertThat(Nbd.NBD_STRUCTURED_REPLY_MAGIC).isEqualTo(0x668e33ef);
+        // The EXTENDED_HEADERS extension (nbd-proto-extended-headers.md).
+        assertThat(Nbd.NBD_EXTENDED_REQUEST_MAGIC).isEqualTo(0x21e41c71);
+        assertThat(Nbd.NBD_EXTENDED_REPLY_MAGIC).isEqualTo(0x6e8a278c);
     }
 
     @Test
@@ -53,6 +56,7 @@ class NbdTest {
         assertThat(Nbd.NBD_FLAG_SEND_RESIZE).isEqualTo(1 << 9);
         assertThat(Nbd.NBD_FLAG_SEND_CACHE).isEqualTo(1 << 10);
         assertThat(Nbd.NBD_FLAG_SEND_FAST_ZERO).isEqualTo(1 << 11);
+        assertThat(Nbd.NBD_FLAG_BLOCK_STATUS_PAYLOAD).isEqualTo(1 << 12);
     }
 
     @Test
@@ -86,6 +90,7 @@ class NbdTest {
         assertThat(Nbd.NBD_REP_ERR_SHUTDOWN).isEqualTo(bit31Plus(7));
         assertThat(Nbd.NBD_REP_ERR_BLOCK_SIZE_REQD).isEqualTo(bit31Plus(8));
         assertThat(Nbd.NBD_REP_ERR_TOO_BIG).isEqualTo(bit31Plus(9));
+        assertThat(Nbd.NBD_REP_ERR_EXT_HEADER_REQD).isEqualTo(bit31Plus(10));
     }
 
     @Test
@@ -112,6 +117,7 @@ class NbdTest {
         assertThat(Nbd.NBD_CMD_FLAG_DF).isEqualTo(1 << 2);
         assertThat(Nbd.NBD_CMD_FLAG_REQ_ONE).isEqualTo(1 << 3);
         assertThat(Nbd.NBD_CMD_FLAG_FAST_ZERO).isEqualTo(1 << 4);
+        assertThat(Nbd.NBD_CMD_FLAG_PAYLOAD_LEN).isEqualTo(1 << 5);
     }
 
     @Test
@@ -121,6 +127,7 @@ class NbdTest {
         assertThat(Nbd.NBD_REPLY_TYPE_OFFSET_DATA).isEqualTo(1);
         assertThat(Nbd.NBD_REPLY_TYPE_OFFSET_HOLE).isEqualTo(2);
         assertThat(Nbd.NBD_REPLY_TYPE_BLOCK_STATUS).isEqualTo(5);
+        assertThat(Nbd.NBD_REPLY_TYPE_BLOCK_STATUS_EXT).isEqualTo(6);
         assertThat(Nbd.NBD_REPLY_TYPE_ERROR).isEqualTo((1 << 15) + 1);
         assertThat(Nbd.NBD_REPLY_TYPE_ERROR_OFFSET).isEqualTo((1 << 15) + 2);
     }
@@ -136,6 +143,10 @@ class NbdTest {
     void wireSizes() {
         // magic 4 + flags 2 + type 2 + cookie 8 + offset 8 + length 4
         assertThat(Nbd.REQUEST_HEADER_SIZE).isEqualTo(4 + 2 + 2 + 8 + 8 + 4);
+        // magic 4 + flags 2 + type 2 + cookie 8 + offset 8 + length 8
+        assertThat(Nbd.EXTENDED_REQUEST_HEADER_SIZE).isEqualTo(4 + 2 + 2 + 8 + 8 + 8);
+        // magic 4 + flags 2 + type 2 + cookie 8 + offset 8 + length 8
+        assertThat(Nbd.EXTENDED_REPLY_HEADER_SIZE).isEqualTo(4 + 2 + 2 + 8 + 8 + 8);
         // magic 4 + error 4 + cookie 8
         assertThat(Nbd.SIMPLE_REPLY_HEADER_SIZE).isEqualTo(4 + 4 + 8);
         // magic 4 + flags 2 + type 2 + cookie 8 + length 4
@@ -158,5 +169,7 @@ class NbdTest {
         assertThat(Nbd.commandName(Nbd.NBD_CMD_WRITE_ZEROES)).isEqualTo("write_zeroes");
         assertThat(Nbd.commandName(99)).isEqualTo("unknown");
         assertThat(Nbd.replyTypeName(Nbd.NBD_REP_ERR_TOO_BIG)).isEqualTo("NBD_REP_ERR_TOO_BIG");
+        assertThat(Nbd.replyTypeName(Nbd.NBD_REP_ERR_EXT_HEADER_REQD)).isEqualTo("NBD_REP_ERR_EXT_HEADER_REQD");
+        assertThat(Nbd.optionName(Nbd.NBD_OPT_EXTENDED_HEADERS)).isEqualTo("NBD_OPT_EXTENDED_HEADERS");
     }
 }

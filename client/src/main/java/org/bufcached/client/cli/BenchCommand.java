@@ -13,7 +13,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import org.HdrHistogram.Histogram;
-import org.bufcached.client.ClientOptions;
 import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
 import org.bufcached.client.Transport;
@@ -42,6 +41,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Mixin
     TlsMixin tls;
+
+    @Mixin
+    HeadersMixin headers;
 
     @Option(names = "--rw", defaultValue = "randread",
             description = "read, write, rw (mix), randread, randwrite, randrw (default ${DEFAULT-VALUE})")
@@ -89,7 +91,7 @@ final class BenchCommand implements Callable<Integer> {
         List<NbdClient> clients = new ArrayList<>();
         try {
             for (int i = 0; i < connections; i++) {
-                clients.add(NbdClient.connect(uri, ClientOptions.DEFAULT.withGroup(group)).get());
+                clients.add(NbdClient.connect(uri, headers.options().withGroup(group)).get());
             }
             NbdClient first = clients.get(0);
             if (blockSize % first.info().minimumBlock() != 0 || blockSize > first.size()) {

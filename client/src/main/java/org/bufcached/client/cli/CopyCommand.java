@@ -31,6 +31,9 @@ final class CopyCommand implements Callable<Integer> {
     @Mixin
     TlsMixin tls;
 
+    @Mixin
+    HeadersMixin headers;
+
     @Option(names = {"--queue-depth", "--qd"}, paramLabel = "N", defaultValue = "16",
             description = "requests in flight per connection (default ${DEFAULT-VALUE})")
     int depth;
@@ -92,7 +95,7 @@ final class CopyCommand implements Callable<Integer> {
     /** Opens {@code spec}; {@code size} >= 0 marks a destination (a file is created at that size). */
     private Endpoint open(String spec, long size, int connections) throws Exception {
         if (NbdUri.isUri(spec)) {
-            return ExportEndpoint.open(tls.apply(parse(spec)), connections);
+            return ExportEndpoint.open(tls.apply(parse(spec)), headers.options(), connections);
         }
         return size < 0 ? FileEndpoint.source(Path.of(spec)) : FileEndpoint.destination(Path.of(spec), size);
     }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.bufcached.client.ClientOptions;
 import org.bufcached.client.Extent;
 import org.bufcached.client.NbdClient;
 import org.bufcached.client.NbdUri;
@@ -32,13 +33,13 @@ final class ExportEndpoint implements Endpoint {
     }
 
     /** Connects to {@code uri}, with up to {@code connections} connections if the export allows several. */
-    static ExportEndpoint open(NbdUri uri, int connections) throws Exception {
+    static ExportEndpoint open(NbdUri uri, ClientOptions options, int connections) throws Exception {
         List<NbdClient> clients = new ArrayList<>();
-        clients.add(NbdClient.connect(uri).get());
+        clients.add(NbdClient.connect(uri, options).get());
         try {
             if (clients.get(0).info().has(Nbd.NBD_FLAG_CAN_MULTI_CONN)) {
                 for (int i = 1; i < connections; i++) {
-                    clients.add(NbdClient.connect(uri).get());
+                    clients.add(NbdClient.connect(uri, options).get());
                 }
             }
         } catch (Exception e) {

@@ -31,6 +31,9 @@ final class InfoCommand implements Callable<Integer> {
     @Mixin
     TlsMixin tls;
 
+    @Mixin
+    HeadersMixin headers;
+
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
 
@@ -40,7 +43,7 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         uri = tls.apply(uri);
-        ExportInfo info = NbdClient.info(uri).get();
+        ExportInfo info = NbdClient.info(uri, headers.options()).get();
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("uri", uri.toString());
@@ -50,6 +53,7 @@ final class InfoCommand implements Callable<Integer> {
         m.put("flags", info.flagNames());
         m.put("read_only", info.readOnly());
         m.put("structured_replies", info.structuredReplies());
+        m.put("extended_headers", info.extendedHeaders());
         Map<String, Object> bs = new LinkedHashMap<>();
         bs.put("minimum", info.minimumBlock());
         bs.put("preferred", info.preferredBlock());
@@ -73,6 +77,7 @@ final class InfoCommand implements Callable<Integer> {
                 info.blockSize() == null ? "unknown" : Long.toString(info.blockSize().maximum()),
                 info.blockSize() == null ? " (not advertised: defaults)" : "");
         out.printf("structured:       %s%n", info.structuredReplies() ? "yes" : "no");
+        out.printf("extended headers: %s%n", info.extendedHeaders() ? "yes" : "no");
         out.printf("meta contexts:    %s%n", info.metaContexts().isEmpty() ? "none" : String.join(" ", info.metaContexts().keySet()));
         can.forEach((name, value) -> out.printf("%-17s %s%n", name + ":", value));
         return 0;

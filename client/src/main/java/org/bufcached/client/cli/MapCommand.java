@@ -28,6 +28,9 @@ final class MapCommand implements Callable<Integer> {
     @Mixin
     TlsMixin tls;
 
+    @Mixin
+    HeadersMixin headers;
+
     @Option(names = "--offset", description = "start of the range (default 0)", defaultValue = "0")
     long offset;
 
@@ -43,7 +46,7 @@ final class MapCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         uri = tls.apply(uri);
-        try (NbdClient client = NbdClient.connect(uri).get()) {
+        try (NbdClient client = NbdClient.connect(uri, headers.options()).get()) {
             if (!client.hasBlockStatus()) {
                 throw new org.bufcached.client.NbdException("the server does not offer base:allocation block status");
             }

@@ -27,6 +27,9 @@ final class ReadCommand implements Callable<Integer> {
     @Mixin
     TlsMixin tls;
 
+    @Mixin
+    HeadersMixin headers;
+
     @Option(names = "--offset", required = true, description = "where to start")
     long offset;
 
@@ -39,7 +42,7 @@ final class ReadCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         uri = tls.apply(uri);
-        try (NbdClient client = NbdClient.connect(uri).get();
+        try (NbdClient client = NbdClient.connect(uri, headers.options()).get();
              OutputStream out = output == null ? System.out : Files.newOutputStream(output)) {
             if (offset + length > client.size()) {
                 throw new UsageException("range " + offset + "+" + length + " is beyond the end of the export ("

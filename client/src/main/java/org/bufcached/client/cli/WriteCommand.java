@@ -29,6 +29,9 @@ final class WriteCommand implements Callable<Integer> {
     @Mixin
     TlsMixin tls;
 
+    @Mixin
+    HeadersMixin headers;
+
     @Option(names = "--offset", required = true, description = "where to start")
     long offset;
 
@@ -41,7 +44,7 @@ final class WriteCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         uri = tls.apply(uri);
-        try (NbdClient client = NbdClient.connect(uri).get();
+        try (NbdClient client = NbdClient.connect(uri, headers.options()).get();
              InputStream in = input == null ? System.in : Files.newInputStream(input)) {
             int align = client.info().minimumBlock();
             if (offset % align != 0) {

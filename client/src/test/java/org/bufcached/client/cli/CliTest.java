@@ -190,6 +190,25 @@ public class CliTest {
     }
 
     @Test
+    void extendedHeadersAreNegotiatedUnlessTurnedOff() throws Exception {
+        try (TestServer server = TestServer.start(TestServer.Kind.BUFCACHED, dir, 4 << 20)) {
+            String uri = server.uri().toString();
+            assertThat(run("info", uri).out()).containsPattern("(?m)^extended headers: yes$");
+            assertThat(run("info", "--json", uri).out()).contains("\"extended_headers\":true");
+            Run compact = run("info", "--no-extended-headers", "--json", uri);
+            assertThat(compact.code()).as(compact.err()).isZero();
+            assertThat(compact.out()).contains("\"extended_headers\":false").contains("\"structured_replies\":true");
+            Run map = run("map", "--no-extended-headers", uri);
+            assertThat(map.code()).as(map.err()).isZero();
+            assertThat(map.out()).containsPattern("(?m)^\\s+0\\s+4194304\\s+hole,zero$");
+        }
+        try (TestServer server = TestServer.start(TestServer.Kind.NBDKIT_MEMORY, dir, 4 << 20)) {
+            assertThat(run("info", server.uri().toString()).out()).as("nbdkit does not offer them")
+                    .containsPattern("(?m)^extended headers: no$");
+        }
+    }
+
+    @Test
     void mapSaysHoleZeroAsNbdinfoDoes() throws Exception {
         try (TestServer server = TestServer.start(TestServer.Kind.NBDKIT_MEMORY, dir, 4 << 20)) {
             Run map = run("map", server.uri().toString());

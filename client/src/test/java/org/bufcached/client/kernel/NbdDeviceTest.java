@@ -51,7 +51,7 @@ class NbdDeviceTest {
     @Test
     void attachIssuesTheNbdClientSequence() throws Exception {
         Recorder r = new Recorder();
-        ExportInfo info = new ExportInfo("disk", 1 << 20, 0x0d, new BlockSize(512, 4096, 1 << 25), null, false, Map.of());
+        ExportInfo info = new ExportInfo("disk", 1 << 20, 0x0d, new BlockSize(512, 4096, 1 << 25), null, false, false, Map.of());
         try (NbdDevice dev = NbdDevice.open(r, "/dev/nbd7")) {
             dev.configure(info, 9, 30);
             AtomicReference<IOException> exit = new AtomicReference<>();

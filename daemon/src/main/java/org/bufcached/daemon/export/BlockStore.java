@@ -51,9 +51,10 @@ public interface BlockStore extends AutoCloseable {
      * Allocation status of the range for {@code base:allocation}, as descriptors of
      * NBD_STATE_HOLE / NBD_STATE_ZERO flags: at least one, at most {@code maxExtents},
      * the first covering {@code offset}, their lengths together never past the end
-     * of the export.
+     * of the export. {@code wide}: in the extended headers' layout (64-bit length,
+     * 64-bit status, see {@link Descriptors}), else in the 32-bit one.
      */
-    void blockStatus(long offset, long length, int maxExtents, CacheCallback done);
+    void blockStatus(long offset, long length, int maxExtents, boolean wide, CacheCallback done);
 
     /** Lets go of the file: waits (bounded) for the operations in flight, syncs, closes. Not on an event loop. */
     @Override

@@ -86,7 +86,7 @@ public final class CachedBlockStore implements BlockStore {
     }
 
     @Override
-    public void blockStatus(long offset, long length, int maxExtents, CacheCallback done) {
+    public void blockStatus(long offset, long length, int maxExtents, boolean wide, CacheCallback done) {
         FileIo io = IoLoops.current();
         if (io == null) {
             done.failed(new IllegalStateException("BLOCK_STATUS off an event loop"));
@@ -103,7 +103,7 @@ public final class CachedBlockStore implements BlockStore {
                         + offset));
                 return;
             }
-            done.done(Descriptors.encode(DataBuffers.ALLOC, extents[0], file.size() - offset));
+            done.done(Descriptors.encode(DataBuffers.ALLOC, extents[0], file.size() - offset, wide));
         });
     }
 

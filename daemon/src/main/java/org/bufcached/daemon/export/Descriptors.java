@@ -7,12 +7,15 @@ import org.bufcached.protocol.Nbd;
 
 /**
  * Turns the file's (length, {@link BackingFile#DATA}/{@link BackingFile#HOLE})
- * extent pairs into base:allocation block status
- * descriptors, keeping to what the wire allows: at least one descriptor, each
- * length nonzero and below 2^32.
+ * extent pairs into base:allocation block status descriptors, keeping to what the
+ * wire allows: at least one descriptor, each length nonzero. Two layouts:
+ * NBD_REPLY_TYPE_BLOCK_STATUS's (32-bit length, 32-bit flags), where an extent of
+ * 4 GiB or more is cut short and ends the list; and with extended headers
+ * NBD_REPLY_TYPE_BLOCK_STATUS_EXT's ("wide": 64-bit length, 64-bit status whose
+ * upper half is zero for the base: namespace), where any extent fits whole.
  */
 public final class Descriptors {
-    /** Longest extent one descriptor can carry: under 2^32, a multiple of 4 KiB. */
+    /** Longest extent one 32-bit descriptor can carry: under 2^32, a multiple of 4 KiB. */
     static final long MAX_DESCRIPTOR_LENGTH = 0xFFFF_F000L;
 
     private Descriptors() {
@@ -22,24 +25,29 @@ public final class Descriptors {
      * {@code remaining} is the export's size past the request's offset: when the
      * file lists no extent (it is shorter than the export), the rest reads as a hole.
      */
-    public static ByteBuf encode(ByteBufAllocator alloc, long[] extents, long remaining) {
+    public static ByteBuf encode(ByteBufAllocator alloc, long[] extents, long remaining, boolean wide) {
         int count = extents.length / 2;
-        ByteBuf out = alloc.buffer(8 * Math.max(count, 1));
+        ByteBuf out = alloc.buffer((wide ? 16 : 8) * Math.max(count, 1));
         if (count == 0) {
-            long length = Math.min(Math.max(remaining, 1), MAX_DESCRIPTOR_LENGTH);
-            return out.writeInt((int) length).writeInt(HOLE);
+            return put(out, wide, Math.max(remaining, 1), HOLE);
         }
         for (int i = 0; i < count; i++) {
             long length = extents[2 * i];
             int flags = extents[2 * i + 1] == BackingFile.HOLE ? HOLE : 0;
-            if (length > MAX_DESCRIPTOR_LENGTH) {
+            put(out, wide, length, flags);
+            if (!wide && length > MAX_DESCRIPTOR_LENGTH) {
                 // A shorter answer is allowed; the client asks again from where it ends.
-                out.writeInt((int) MAX_DESCRIPTOR_LENGTH).writeInt(flags);
                 break;
             }
-            out.writeInt((int) length).writeInt(flags);
         }
         return out;
+    }
+
+    private static ByteBuf put(ByteBuf out, boolean wide, long length, int flags) {
+        if (wide) {
+            return out.writeLong(length).writeLong(flags & 0xFFFF_FFFFL);
+        }
+        return out.writeInt((int) Math.min(length, MAX_DESCRIPTOR_LENGTH)).writeInt(flags);
     }
 
     /** base:allocation's flags for a hole: it reads as zeroes, too. */

@@ -68,8 +68,8 @@ public final class Export {
 
     /**
      * The transmission flags, advertised truthfully: writes, trims and zeroes only
-     * when writable; DF only with structured replies, since it means nothing in a
-     * simple reply. Every connection shares one store, so FLUSH and FUA effects are
+     * when writable; DF only with reply chunks (structured replies or extended
+     * headers, {@code structuredReplies}), since it means nothing in a simple reply. Every connection shares one store, so FLUSH and FUA effects are
      * visible across connections: CAN_MULTI_CONN.
      */
     public int transmissionFlags(boolean structuredReplies) {

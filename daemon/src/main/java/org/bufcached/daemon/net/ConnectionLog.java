@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import org.bufcached.protocol.TransmissionMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,10 +40,10 @@ final class ConnectionLog extends ChannelDuplexHandler {
     }
 
     /** The handshake chose an export: the connection is open for requests. */
-    static void opened(ConnectionContext connection, String export, boolean structuredReplies) {
+    static void opened(ConnectionContext connection, String export, TransmissionMode mode) {
         connection.export(export);
-        LOG.info("connection {} {} {}", value("event", "opened"), connection,
-                keyValue("structured_replies", structuredReplies));
+        LOG.info("connection {} {} {} {}", value("event", "opened"), connection,
+                keyValue("structured_replies", mode.chunks()), keyValue("extended_headers", mode.extendedHeaders()));
     }
 
     @Override

@@ -7,6 +7,7 @@ import org.bufcached.daemon.cache.CacheCallback;
 import org.bufcached.daemon.export.NbdErrors;
 import org.bufcached.protocol.NbdError;
 import org.bufcached.protocol.NbdRequest;
+import org.bufcached.protocol.server.RequestDecoder;
 
 /**
  * One request between its arrival and its reply: the store reports to it on any
@@ -31,6 +32,8 @@ final class Exchange implements CacheCallback, Runnable {
     long cookie;
     long offset;
     long length;
+    /** Payload memory the request holds until it is answered (see {@link RequestDecoder#reservation}). */
+    long reservedPayload;
     long startNanos;
     ByteBuf data;
     NbdError error;
@@ -56,6 +59,7 @@ final class Exchange implements CacheCallback, Runnable {
         x.cookie = r.cookie();
         x.offset = r.offset();
         x.length = r.length();
+        x.reservedPayload = RequestDecoder.reservation(r);
         x.startNanos = System.nanoTime();
         x.data = null;
         x.error = null;

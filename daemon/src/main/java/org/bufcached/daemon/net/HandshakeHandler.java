@@ -34,6 +34,7 @@ import org.bufcached.protocol.OptionReply;
 import org.bufcached.protocol.OptionRequest;
 import org.bufcached.protocol.OversizedLengthException;
 import org.bufcached.protocol.ServerGreeting;
+import org.bufcached.protocol.TransmissionMode;
 import org.bufcached.protocol.server.HandshakeDecoder;
 import org.bufcached.protocol.server.PayloadMemory;
 import org.bufcached.protocol.server.RequestDecoder;
@@ -50,9 +51,15 @@ import org.slf4j.LoggerFactory;
  * <p>TLS follows the specification's section "TLS support" under the connection's
  * {@link TlsPolicy}: NBD_OPT_STARTTLS is acknowledged in the clear, then the
  * policy puts a TLS handler in front of the codecs and option haggling starts
- * afresh (structured replies and metadata contexts are forgotten) once the TLS
- * handshake reports success. The handshake timeout runs on through the TLS
- * handshake.
+ * afresh (structured replies, extended headers and metadata contexts are
+ * forgotten) once the TLS handshake reports success. The handshake timeout runs
+ * on through the TLS handshake.
+ *
+ * <p>Extended headers (NBD_OPT_EXTENDED_HEADERS) are offered to every client that
+ * asks, before or after structured replies, and take precedence over them: a
+ * later NBD_OPT_STRUCTURED_REPLY gets NBD_REP_ERR_EXT_HEADER_REQD, as the spec
+ * says, and NBD_OPT_EXPORT_NAME, which a client that negotiated them MUST NOT
+ * send, ends the connection. Clients that do not ask keep compact headers.
  */
 final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private static final Logger LOG = LoggerFactory.getLogger(HandshakeHandler.class);
@@ -83,6 +90,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private boolean flagsReceived;
     private boolean noZeroes;
     private boolean structuredReplies;
+    private boolean extendedHeaders;
     /** Export name of the last NBD_OPT_SET_META_CONTEXT that selected base:allocation, or null. */
     private String allocationContextExport;
     /** The refusals already logged for this connection (reply type and export), made on the first one. */
@@ -232,8 +240,22 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
                 case Nbd.NBD_OPT_STRUCTURED_REPLY:
                     if (data.isReadable()) {
                         error(ctx, option, Nbd.NBD_REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
+                    } else if (extendedHeaders) {
+                        error(ctx, option, Nbd.NBD_REP_ERR_EXT_HEADER_REQD,
+                                "extended headers were negotiated already and take precedence");
                     } else {
                         structuredReplies = true;
+                        ctx.writeAndFlush(ack(option));
+                    }
+                    break;
+                case Nbd.NBD_OPT_EXTENDED_HEADERS:
+                    if (data.isReadable()) {
+                        error(ctx, option, Nbd.NBD_REP_ERR_INVALID, "NBD_OPT_EXTENDED_HEADERS takes no data");
+                    } else if (extendedHeaders) {
+                        // As qemu-nbd: a repeat is an error, and what was negotiated stays.
+                        error(ctx, option, Nbd.NBD_REP_ERR_INVALID, "extended headers were negotiated already");
+                    } else {
+                        extendedHeaders = true;
                         ctx.writeAndFlush(ack(option));
                     }
                     break;
@@ -250,6 +272,11 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     private void exportName(ChannelHandlerContext ctx, String name) {
+        if (extendedHeaders) {
+            fail(ctx, HandshakeFailure.PROTOCOL_ERROR, "NBD_OPT_EXPORT_NAME after NBD_OPT_EXTENDED_HEADERS"
+                    + " (a client that negotiated extended headers must use NBD_OPT_GO)");
+            return;
+        }
         Export export = exports.find(name);
         // NBD_OPT_EXPORT_NAME has no error reply: the spec leaves only a hard disconnect.
         if (export == null || !allowed(export)) {
@@ -273,7 +300,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
                     + "', which takes no more connections");
             return;
         }
-        ctx.write(new ExportNameReply(export.size(), export.transmissionFlags(structuredReplies), !noZeroes));
+        ctx.write(new ExportNameReply(export.size(), export.transmissionFlags(mode().chunks()), !noZeroes));
         enterTransmission(ctx, export, name, entered);
     }
 
@@ -327,7 +354,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             }
         }
         ByteBufAllocator alloc = ctx.alloc();
-        ctx.write(info(option, OptionReplies.infoExport(alloc, export.size(), export.transmissionFlags(structuredReplies))));
+        ctx.write(info(option, OptionReplies.infoExport(alloc, export.size(), export.transmissionFlags(mode().chunks()))));
         if (go.requested(Nbd.NBD_INFO_NAME)) {
             ctx.write(info(option, OptionReplies.infoName(alloc, export.name())));
         }
@@ -353,8 +380,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             // Setting replaces the previous selection even when it fails.
             allocationContextExport = null;
         }
-        if (!structuredReplies) {
-            error(ctx, option, Nbd.NBD_REP_ERR_INVALID, "structured replies must be negotiated first");
+        if (!mode().chunks()) {
+            error(ctx, option, Nbd.NBD_REP_ERR_INVALID, "structured replies or extended headers must be negotiated first");
             return;
         }
         MetaContextRequest req = MetaContextRequest.parse(data);
@@ -380,14 +407,20 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         leaveHandshake();
         // The context applies only if it was selected for the name used to enter transmission.
         int contextId = requestedName.equals(allocationContextExport) ? ALLOCATION_CONTEXT_ID : Session.NO_CONTEXT;
-        Session session = new Session(export, structuredReplies, contextId, connection, exportConnections);
-        ConnectionLog.opened(connection, export.name(), structuredReplies);
+        TransmissionMode mode = mode();
+        Session session = new Session(export, mode, contextId, connection, exportConnections);
+        ConnectionLog.opened(connection, export.name(), mode);
         // Order matters: the new handler must be in place before the decoder hands over the
         // bytes it already holds, which may be pipelined requests.
         ctx.pipeline().replace(this, "transmission", transmission.create(session));
         ctx.pipeline().replace("decoder", "decoder",
-                new RequestDecoder(export.blockSizes().maxPayload(), payloadMemory));
+                new RequestDecoder(export.blockSizes().maxPayload(), payloadMemory, mode.extendedHeaders()));
         ctx.channel().flush();
+    }
+
+    /** The headers negotiated so far: extended headers take precedence over structured replies. */
+    private TransmissionMode mode() {
+        return TransmissionMode.of(structuredReplies, extendedHeaders);
     }
 
     /**
@@ -427,6 +460,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             ctx.writeAndFlush(ack(option));
             // The spec: nothing negotiated before STARTTLS survives it.
             structuredReplies = false;
+            extendedHeaders = false;
             allocationContextExport = null;
             tlsPhase = TlsPhase.HANDSHAKING;
             connections.tlsPhase(ctx.channel(), TlsPhase.HANDSHAKING);

@@ -9,6 +9,9 @@ import org.bufcached.protocol.NbdRequest;
  * Checks a request against the protocol and the export before any I/O: known
  * command and flags, bounds, alignment, payload limits, read-only state. Each
  * rejection names the error the spec asks for; the connection stays usable.
+ * With extended headers the effect length of TRIM, WRITE_ZEROES, CACHE and
+ * BLOCK_STATUS may exceed 4 GiB (bounded by the export), while READ and WRITE
+ * stay within the maximum payload.
  */
 final class RequestValidator {
     /** A rejected request: the error to send and a message for the human at the client. */
@@ -26,6 +29,12 @@ final class RequestValidator {
     static final Rejection UNFRAGMENTED_READ_TOO_LARGE = new Rejection(NbdError.EOVERFLOW,
             "read with DF larger than the maximum payload");
     static final Rejection WRITE_TOO_LARGE = new Rejection(NbdError.EINVAL, "write payload larger than the maximum payload");
+    /** Extended headers: "the flag MUST be set for NBD_CMD_WRITE". */
+    static final Rejection WRITE_WITHOUT_PAYLOAD_LEN = new Rejection(NbdError.EINVAL,
+            "write without NBD_CMD_FLAG_PAYLOAD_LEN (extended headers require it)");
+    /** Extended headers: a payload on a command without a payload form, consumed and refused as the spec says. */
+    static final Rejection UNEXPECTED_PAYLOAD = new Rejection(NbdError.EINVAL,
+            "NBD_CMD_FLAG_PAYLOAD_LEN on a command that takes no payload");
     static final Rejection EMPTY_RANGE = new Rejection(NbdError.EINVAL, "zero-length range");
     static final Rejection FLUSH_NOT_ZERO = new Rejection(NbdError.EINVAL, "flush with nonzero offset or length");
     static final Rejection NO_CONTEXT = new Rejection(NbdError.EINVAL, "no metadata context was negotiated");
@@ -45,8 +54,14 @@ final class RequestValidator {
         if (allowed < 0) {
             return UNKNOWN_COMMAND;
         }
+        if (r.payloadDiscarded() && type != Nbd.NBD_CMD_WRITE) {
+            return UNEXPECTED_PAYLOAD;
+        }
         if ((r.flags() & ~allowed) != 0) {
             return UNKNOWN_FLAG;
+        }
+        if (type == Nbd.NBD_CMD_WRITE && session.extendedHeaders() && !r.hasFlag(Nbd.NBD_CMD_FLAG_PAYLOAD_LEN)) {
+            return WRITE_WITHOUT_PAYLOAD_LEN;
         }
         boolean writes = type == Nbd.NBD_CMD_WRITE || type == Nbd.NBD_CMD_TRIM || type == Nbd.NBD_CMD_WRITE_ZEROES;
         if (writes && export.readOnly()) {
@@ -61,10 +76,11 @@ final class RequestValidator {
         if (type == Nbd.NBD_CMD_WRITE && r.payloadDiscarded()) {
             return WRITE_TOO_LARGE;
         }
-        // offset is unsigned: a negative long is beyond 2^63 and past any export.
+        // offset and length are unsigned: a negative long is beyond 2^63 and past any export. (Only an
+        // extended header's 64-bit effect length can be.)
         long offset = r.offset();
         long length = r.length();
-        if (offset < 0 || offset > export.size() || length > export.size() - offset) {
+        if (offset < 0 || offset > export.size() || length < 0 || length > export.size() - offset) {
             return type == Nbd.NBD_CMD_WRITE || type == Nbd.NBD_CMD_WRITE_ZEROES ? WRITE_PAST_END : PAST_END;
         }
         // Only READ and WRITE move a payload; the other commands' lengths are an effect range,
@@ -90,6 +106,7 @@ final class RequestValidator {
             case Nbd.NBD_CMD_READ:
                 return session.structuredReplies() ? FUA | Nbd.NBD_CMD_FLAG_DF : FUA;
             case Nbd.NBD_CMD_WRITE:
+                return session.extendedHeaders() ? FUA | Nbd.NBD_CMD_FLAG_PAYLOAD_LEN : FUA;
             case Nbd.NBD_CMD_FLUSH:
             case Nbd.NBD_CMD_TRIM:
             case Nbd.NBD_CMD_CACHE:

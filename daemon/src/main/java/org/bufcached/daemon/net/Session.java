@@ -1,20 +1,30 @@
 package org.bufcached.daemon.net;
 
 import org.bufcached.daemon.export.Export;
+import org.bufcached.protocol.TransmissionMode;
 
 /**
  * What the handshake settled for one connection and the transmission phase obeys:
- * the export, whether structured replies were negotiated and which metadata
- * context (if any) BLOCK_STATUS answers for; who the connection is, for log
- * lines; and the group of connections on the export that a reload drains when
- * the export goes away.
+ * the export, the headers negotiated (simple replies, structured replies or
+ * extended headers) and which metadata context (if any) BLOCK_STATUS answers for;
+ * who the connection is, for log lines; and the group of connections on the
+ * export that a reload drains when the export goes away.
  */
-record Session(Export export, boolean structuredReplies, int allocationContextId, ConnectionContext connection,
+record Session(Export export, TransmissionMode mode, int allocationContextId, ConnectionContext connection,
                ExportConnections exportConnections) {
     /** No metadata context selected: BLOCK_STATUS is refused. */
     static final int NO_CONTEXT = -1;
 
     boolean blockStatusAllowed() {
         return allocationContextId != NO_CONTEXT;
+    }
+
+    /** Replies come in chunks: structured replies or extended headers were negotiated. */
+    boolean structuredReplies() {
+        return mode.chunks();
+    }
+
+    boolean extendedHeaders() {
+        return mode.extendedHeaders();
     }
 }

@@ -50,8 +50,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private final ExportConnections exportConnections;
     private final ByteBufAllocator alloc;
     private final PayloadMemory payloadMemory;
-    /** What the request decoder of this connection accepts: its reservations follow from it. */
-    private final int maxPayload;
+    /** Writes the reply chunks of the negotiated headers; null with simple replies. */
+    private final ReplyWriter chunks;
     private ChannelHandlerContext ctx;
     private ReadGate readGate;
     private int inFlight;
@@ -71,7 +71,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         this.exportConnections = session.exportConnections();
         this.alloc = DataBuffers.ALLOC;
         this.payloadMemory = payloadMemory;
-        this.maxPayload = session.export().blockSizes().maxPayload();
+        this.chunks = session.structuredReplies() ? ReplyWriter.of(session.mode()) : null;
     }
 
     @Override
@@ -148,7 +148,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             }
             if (disconnecting) {
                 // The client promised to send nothing after NBD_CMD_DISC.
-                releasePayloadMemory(r.type(), r.length());
+                payloadMemory.release(RequestDecoder.reservation(r));
                 return;
             }
             Exchange x = Exchange.of(this, ctx.executor(), r);
@@ -196,7 +196,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
                         r.hasFlag(Nbd.NBD_CMD_FLAG_FAST_ZERO), fua, x);
                 break;
             case Nbd.NBD_CMD_BLOCK_STATUS:
-                store.blockStatus(offset, length, r.hasFlag(Nbd.NBD_CMD_FLAG_REQ_ONE) ? 1 : MAX_EXTENTS, x);
+                store.blockStatus(offset, length, r.hasFlag(Nbd.NBD_CMD_FLAG_REQ_ONE) ? 1 : MAX_EXTENTS,
+                        session.extendedHeaders(), x);
                 break;
             default:
                 throw new IllegalStateException("validated request of unknown type " + r.type());
@@ -215,7 +216,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             LOG.error("cannot reply, closing the connection {}", session.connection(), e);
             ctx.close();
         } finally {
-            releasePayloadMemory(x.type, x.length);
+            payloadMemory.release(x.reservedPayload);
             requestFinished(x);
             x.recycle();
         }
@@ -228,9 +229,12 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             writeRead(x);
         } else if (x.type == Nbd.NBD_CMD_BLOCK_STATUS) {
             ByteBuf descriptors = x.data;
-            ctx.write(ReplyWriter.blockStatusHeader(alloc, x.cookie, true, session.allocationContextId(),
+            ctx.write(chunks.blockStatusHeader(alloc, x.cookie, x.offset, true, session.allocationContextId(),
                     descriptors.readableBytes()), ctx.voidPromise());
             ctx.write(descriptors, ctx.voidPromise());
+        } else if (session.extendedHeaders()) {
+            // Extended headers have no simple reply, not even for success without data.
+            ctx.write(chunks.none(alloc, x.cookie, x.offset), ctx.voidPromise());
         } else {
             ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, 0), ctx.voidPromise());
         }
@@ -238,24 +242,19 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         observer.completed(session.export().name(), x.type, x.length, x.error, System.nanoTime() - x.startNanos);
     }
 
-    /** Returns what the decoder reserved for the request's payload, now that the request is over. */
-    private void releasePayloadMemory(int type, long length) {
-        payloadMemory.release(RequestDecoder.reservation(type, length, maxPayload));
-    }
-
     private void writeRead(Exchange x) {
         ByteBuf data = x.data;
-        if (!session.structuredReplies()) {
+        if (chunks == null) {
             ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, 0), ctx.voidPromise());
             ctx.write(data, ctx.voidPromise());
         } else if (data.isReadable()) {
             // The data is in hand, so no error can follow: this chunk may carry DONE.
-            ctx.write(ReplyWriter.offsetDataHeader(alloc, x.cookie, true, x.offset, data.readableBytes()),
+            ctx.write(chunks.offsetDataHeader(alloc, x.cookie, x.offset, true, x.offset, data.readableBytes()),
                     ctx.voidPromise());
             ctx.write(data, ctx.voidPromise());
         } else {
             data.release();
-            ctx.write(ReplyWriter.none(alloc, x.cookie), ctx.voidPromise());
+            ctx.write(chunks.none(alloc, x.cookie, x.offset), ctx.voidPromise());
         }
     }
 
@@ -264,8 +263,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             x.data.release();
         }
         NbdError error = x.error;
-        if (session.structuredReplies()) {
-            ctx.write(ReplyWriter.error(alloc, x.cookie, error.code(), x.message), ctx.voidPromise());
+        if (chunks != null) {
+            ctx.write(chunks.error(alloc, x.cookie, x.offset, error.code(), x.message), ctx.voidPromise());
         } else {
             ctx.write(ReplyWriter.simpleReply(alloc, x.cookie, error.code()), ctx.voidPromise());
         }

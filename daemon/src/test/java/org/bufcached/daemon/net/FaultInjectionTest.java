@@ -114,8 +114,8 @@ class FaultInjectionTest extends DaemonTest {
         }
 
         @Override
-        public void blockStatus(long offset, long length, int maxExtents, CacheCallback done) {
-            run(done, d -> real.blockStatus(offset, length, maxExtents, d));
+        public void blockStatus(long offset, long length, int maxExtents, boolean wide, CacheCallback done) {
+            run(done, d -> real.blockStatus(offset, length, maxExtents, wide, d));
         }
 
         @Override

@@ -155,6 +155,22 @@ class StartTlsTest {
         c.request(CMD_BLOCK_STATUS, 0, 0, 4096).assertError(EINVAL);
     }
 
+    /** "If the client requests NBD_OPT_STARTTLS after this option, it MUST renegotiate extended headers." */
+    @Test
+    void extendedHeadersBeforeStartTlsAreForgottenAndCanBeNegotiatedAgain() throws Exception {
+        start(x509(TlsMode.ON, certs.server(), false, TlsProvider.AUTO));
+        RawClient compact = nbd.connect().handshake().extendedHeaders();
+        compact.tls(TlsClients.x509(certs.client("none"))).enter(DISK);
+        // Compact headers again: RawClient sends 28-byte requests and accepts only simple replies.
+        compact.assertRoundTrip(0, pattern(512, 6));
+
+        RawClient extended = nbd.connect().handshake().extendedHeaders();
+        extended.tls(TlsClients.x509(certs.client("none"))).extendedHeaders().enter(DISK);
+        extended.assertRoundTrip(4096, pattern(512, 7));
+        assertThat(extended.request(CMD_FLUSH, 0, 0, 0).assertOk().chunks()).singleElement()
+                .satisfies(c -> assertThat(c.offset()).as("an extended chunk").isZero());
+    }
+
     @Test
     void selectiveTlsHidesTlsOnlyExportsFromPlaintextClients() throws Exception {
         start(x509(TlsMode.ON, certs.server(), false, TlsProvider.AUTO), b -> b.exportTls(RO, TlsMode.REQUIRE));

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
-/** One structured reply chunk, as read off the wire. */
-public record Chunk(int flags, int type, long cookie, byte[] payload) {
+/**
+ * One structured or extended reply chunk, as read off the wire. {@code offset} is
+ * the extended header's offset field (-1 for a structured chunk, which has none).
+ */
+public record Chunk(int flags, int type, long cookie, long offset, byte[] payload) {
 
     public boolean done() {
         return (flags & NbdWire.REPLY_FLAG_DONE) != 0;
@@ -39,6 +42,7 @@ public record Chunk(int flags, int type, long cookie, byte[] payload) {
 
     @Override
     public String toString() {
-        return "Chunk[type=" + type + ", flags=" + flags + ", cookie=" + cookie + ", " + payload.length + " bytes]";
+        return "Chunk[type=" + type + ", flags=" + flags + ", cookie=" + cookie + ", offset=" + offset + ", "
+                + payload.length + " bytes]";
     }
 }

@@ -15,6 +15,9 @@ public final class NbdWire {
     public static final int REQUEST_MAGIC = 0x25609513;
     public static final int SIMPLE_REPLY_MAGIC = 0x67446698;
     public static final int STRUCTURED_REPLY_MAGIC = 0x668e33ef;
+    /** From the EXTENDED_HEADERS extension (nbd-proto-extended-headers.md). */
+    public static final int EXTENDED_REQUEST_MAGIC = 0x21e41c71;
+    public static final int EXTENDED_REPLY_MAGIC = 0x6e8a278c;
 
     public static final int FLAG_FIXED_NEWSTYLE = 1;
     public static final int FLAG_NO_ZEROES = 2;
@@ -43,6 +46,7 @@ public final class NbdWire {
     public static final int OPT_STRUCTURED_REPLY = 8;
     public static final int OPT_LIST_META_CONTEXT = 9;
     public static final int OPT_SET_META_CONTEXT = 10;
+    public static final int OPT_EXTENDED_HEADERS = 11;
 
     public static final int REP_ACK = 1;
     public static final int REP_SERVER = 2;
@@ -55,6 +59,7 @@ public final class NbdWire {
     public static final int REP_ERR_UNKNOWN = (1 << 31) + 6;
     public static final int REP_ERR_SHUTDOWN = (1 << 31) + 7;
     public static final int REP_ERR_TOO_BIG = (1 << 31) + 9;
+    public static final int REP_ERR_EXT_HEADER_REQD = (1 << 31) + 10;
 
     public static final int INFO_EXPORT = 0;
     public static final int INFO_NAME = 1;
@@ -75,12 +80,14 @@ public final class NbdWire {
     public static final int CMD_FLAG_DF = 1 << 2;
     public static final int CMD_FLAG_REQ_ONE = 1 << 3;
     public static final int CMD_FLAG_FAST_ZERO = 1 << 4;
+    public static final int CMD_FLAG_PAYLOAD_LEN = 1 << 5;
 
     public static final int REPLY_FLAG_DONE = 1;
     public static final int REPLY_TYPE_NONE = 0;
     public static final int REPLY_TYPE_OFFSET_DATA = 1;
     public static final int REPLY_TYPE_OFFSET_HOLE = 2;
     public static final int REPLY_TYPE_BLOCK_STATUS = 5;
+    public static final int REPLY_TYPE_BLOCK_STATUS_EXT = 6;
     public static final int REPLY_TYPE_ERROR = (1 << 15) + 1;
     public static final int REPLY_TYPE_ERROR_OFFSET = (1 << 15) + 2;
 

@@ -42,8 +42,11 @@ public final class RawClient implements AutoCloseable {
     private final Selector selector;
     /** Offset and length of each READ sent and not yet answered: a simple reply's payload length depends on it. */
     private final Map<Long, long[]> pendingReads = new HashMap<>();
+    /** Offset of each request sent with extended headers and not yet answered: extended replies repeat it. */
+    private final Map<Long, Long> pendingOffsets = new HashMap<>();
     private long nextCookie = 0x1000;
     private boolean structured;
+    private boolean extended;
     /** After {@link #startTls}: the engine, the bytes read and not yet decrypted, and the decrypted ones not yet read. */
     private SSLEngine engine;
     private ByteBuffer netIn;
@@ -282,6 +285,7 @@ public final class RawClient implements AutoCloseable {
         OptionReply r = singleReply(OPT_STARTTLS, new byte[0]);
         assertThat(r.type()).as("reply to NBD_OPT_STARTTLS").isEqualTo(REP_ACK);
         structured = false; // nothing negotiated before STARTTLS survives it
+        extended = false;
         return startTls(clientEngine);
     }
 
@@ -411,6 +415,14 @@ public final class RawClient implements AutoCloseable {
         return this;
     }
 
+    /** NBD_OPT_EXTENDED_HEADERS, which must be acknowledged: requests and replies are extended from now on. */
+    public RawClient extendedHeaders() throws IOException {
+        OptionReply r = singleReply(OPT_EXTENDED_HEADERS, new byte[0]);
+        assertThat(r.type()).as("reply to NBD_OPT_EXTENDED_HEADERS (%s)", r).isEqualTo(REP_ACK);
+        extended = true;
+        return this;
+    }
+
     /** Selects base:allocation for {@code export}; returns the context id the server assigned. */
     public int selectAllocation(String export) throws IOException {
         List<OptionReply> replies = option(OPT_SET_META_CONTEXT, metaContextRequest(export, BASE_ALLOCATION));
@@ -427,6 +439,12 @@ public final class RawClient implements AutoCloseable {
     public static ByteBuffer requestHeader(int magic, int flags, int type, long cookie, long offset, long length) {
         return ByteBuffer.allocate(28).putInt(magic).putShort((short) flags).putShort((short) type).putLong(cookie)
                 .putLong(offset).putInt((int) length).flip();
+    }
+
+    /** The 32-byte extended request header: magic, flags, type, cookie, offset, 64-bit length. */
+    public static ByteBuffer extendedRequestHeader(int flags, int type, long cookie, long offset, long length) {
+        return ByteBuffer.allocate(32).putInt(EXTENDED_REQUEST_MAGIC).putShort((short) flags).putShort((short) type)
+                .putLong(cookie).putLong(offset).putLong(length).flip();
     }
 
     public long newCookie() {
@@ -449,14 +467,20 @@ public final class RawClient implements AutoCloseable {
         if (type == CMD_READ) {
             pendingReads.put(cookie, new long[] {offset, length});
         }
-        write(requestHeader(REQUEST_MAGIC, flags, type, cookie, offset, length));
+        if (extended) {
+            pendingOffsets.put(cookie, offset);
+            write(extendedRequestHeader(flags, type, cookie, offset, length));
+        } else {
+            write(requestHeader(REQUEST_MAGIC, flags, type, cookie, offset, length));
+        }
         if (payload != null) {
             write(payload);
         }
     }
 
+    /** A WRITE; with extended headers flagged NBD_CMD_FLAG_PAYLOAD_LEN, as the spec demands. */
     public long sendWrite(long offset, byte[] data, int flags) throws IOException {
-        return send(CMD_WRITE, flags, offset, data.length, data);
+        return send(CMD_WRITE, extended ? flags | CMD_FLAG_PAYLOAD_LEN : flags, offset, data.length, data);
     }
 
     public long sendRead(long offset, int length) throws IOException {
@@ -466,6 +490,9 @@ public final class RawClient implements AutoCloseable {
     /** Reads one whole reply: a simple reply (with its data, for a successful READ) or every chunk up to DONE. */
     public Reply readReply() throws IOException {
         int magic = read(4).getInt();
+        if (extended) {
+            return readExtendedReply(magic);
+        }
         if (magic == SIMPLE_REPLY_MAGIC) {
             ByteBuffer b = read(12);
             int error = b.getInt();
@@ -501,7 +528,40 @@ public final class RawClient implements AutoCloseable {
         long cookie = h.getLong();
         int length = h.getInt();
         assertThat(length).as("chunk length").isBetween(0, 64 << 20);
-        return new Chunk(flags, type, cookie, readBytes(length));
+        return new Chunk(flags, type, cookie, -1, readBytes(length));
+    }
+
+    /** After NBD_OPT_EXTENDED_HEADERS every reply is a series of 32-byte-header chunks, never a simple reply. */
+    private Reply readExtendedReply(int firstMagic) throws IOException {
+        List<Chunk> chunks = new ArrayList<>();
+        int magic = firstMagic;
+        Chunk chunk;
+        do {
+            assertThat(magic).as("extended reply magic 0x%x (simple and structured replies are not allowed)", magic)
+                    .isEqualTo(EXTENDED_REPLY_MAGIC);
+            ByteBuffer h = read(28);
+            int flags = h.getShort() & 0xFFFF;
+            int type = h.getShort() & 0xFFFF;
+            long cookie = h.getLong();
+            long offset = h.getLong();
+            long length = h.getLong();
+            assertThat(length).as("chunk length (a payload length, never beyond 32 bits)").isBetween(0L, 64L << 20);
+            chunk = new Chunk(flags, type, cookie, offset, readBytes((int) length));
+            if (!chunks.isEmpty()) {
+                assertThat(cookie).as("cookie of the next chunk").isEqualTo(chunks.get(0).cookie());
+            }
+            Long requestOffset = pendingOffsets.get(cookie);
+            assertThat(requestOffset).as("a request in flight for cookie %d", cookie).isNotNull();
+            assertThat(offset).as("offset of an extended reply chunk MUST match the request's").isEqualTo(requestOffset);
+            chunks.add(chunk);
+            magic = chunk.done() ? 0 : read(4).getInt();
+        } while (!chunk.done());
+        long cookie = chunk.cookie();
+        pendingOffsets.remove(cookie);
+        int error = chunks.stream().filter(Chunk::isError).findFirst().map(Chunk::error).orElse(0);
+        long[] read = pendingReads.remove(cookie);
+        byte[] data = read != null && error == 0 ? assemble(read[0], (int) read[1], chunks) : new byte[0];
+        return new Reply(cookie, true, error, data, List.copyOf(chunks));
     }
 
     /** Reassembles a structured READ from its content chunks, checking they cover the request exactly once. */
@@ -562,6 +622,7 @@ public final class RawClient implements AutoCloseable {
     }
 
     public void disconnect() throws IOException {
-        write(requestHeader(REQUEST_MAGIC, 0, CMD_DISC, newCookie(), 0, 0));
+        write(extended ? extendedRequestHeader(0, CMD_DISC, newCookie(), 0, 0)
+                : requestHeader(REQUEST_MAGIC, 0, CMD_DISC, newCookie(), 0, 0));
     }
 }

@@ -279,6 +279,18 @@ public final class TestDaemon implements AutoCloseable {
         return connect().handshake().structuredReplies().enter(export);
     }
 
+    /** Handshake, extended headers, NBD_OPT_GO. */
+    public RawClient openExtended(String export) throws IOException {
+        return connect().handshake().extendedHeaders().enter(export);
+    }
+
+    /** Handshake, extended headers, base:allocation selected, NBD_OPT_GO. */
+    public RawClient openExtendedWithAllocation(String export) throws IOException {
+        RawClient c = connect().handshake().extendedHeaders();
+        c.selectAllocation(export);
+        return c.enter(export);
+    }
+
     /** Handshake, structured replies, base:allocation selected, NBD_OPT_GO. */
     public RawClient openWithAllocation(String export) throws IOException {
         RawClient c = connect().handshake().structuredReplies();

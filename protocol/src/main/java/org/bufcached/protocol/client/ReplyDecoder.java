@@ -7,16 +7,19 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
 import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.NbdProtocolException;
+import org.bufcached.protocol.TransmissionMode;
 
 /**
  * Client side of the transmission phase, inbound: simple replies and structured
- * reply chunks, each emitted with its payload as a retained slice of the received
- * bytes.
+ * or extended reply chunks, each emitted with its payload as a retained slice of
+ * the received bytes.
  *
  * <p>A simple reply does not say whether data follows; only the client knows which
  * cookies are READs and how long they are. The decoder asks {@link PendingReads}.
- * A structured chunk when none were negotiated, an unknown cookie on a simple reply,
- * a bad magic or a chunk above {@code maxChunk} are protocol violations.
+ * A reply of a style that was not negotiated (a structured chunk with simple
+ * replies; anything but an extended chunk with extended headers, and an extended
+ * chunk without them), an unknown cookie on a simple reply, a bad magic or a chunk
+ * above {@code maxChunk} are protocol violations.
  */
 public final class ReplyDecoder extends ByteToMessageDecoder {
     /** What the decoder needs to know about requests in flight. */
@@ -30,11 +33,13 @@ public final class ReplyDecoder extends ByteToMessageDecoder {
 
     private final PendingReads pending;
     private final boolean structuredReplies;
+    private final boolean extendedHeaders;
     private final int maxChunk;
 
-    public ReplyDecoder(PendingReads pending, boolean structuredReplies, int maxChunk) {
+    public ReplyDecoder(PendingReads pending, TransmissionMode mode, int maxChunk) {
         this.pending = pending;
-        this.structuredReplies = structuredReplies;
+        this.structuredReplies = mode.chunks();
+        this.extendedHeaders = mode.extendedHeaders();
         this.maxChunk = maxChunk;
     }
 
@@ -45,13 +50,23 @@ public final class ReplyDecoder extends ByteToMessageDecoder {
         }
         int start = in.readerIndex();
         int magic = in.getInt(start);
-        if (magic == Nbd.NBD_SIMPLE_REPLY_MAGIC) {
+        if (extendedHeaders) {
+            if (magic != Nbd.NBD_EXTENDED_REPLY_MAGIC) {
+                throw new NbdProtocolException(magic == Nbd.NBD_SIMPLE_REPLY_MAGIC
+                        || magic == Nbd.NBD_STRUCTURED_REPLY_MAGIC
+                        ? "compact reply (magic 0x" + Integer.toHexString(magic) + ") after extended headers were negotiated"
+                        : "bad reply magic 0x" + Integer.toHexString(magic));
+            }
+            decodeExtendedChunk(in, start, out);
+        } else if (magic == Nbd.NBD_SIMPLE_REPLY_MAGIC) {
             decodeSimple(in, start, out);
         } else if (magic == Nbd.NBD_STRUCTURED_REPLY_MAGIC) {
             if (!structuredReplies) {
                 throw new NbdProtocolException("structured reply received but structured replies were not negotiated");
             }
             decodeChunk(in, start, out);
+        } else if (magic == Nbd.NBD_EXTENDED_REPLY_MAGIC) {
+            throw new NbdProtocolException("extended reply received but extended headers were not negotiated");
         } else {
             throw new NbdProtocolException("bad reply magic 0x" + Integer.toHexString(magic));
         }
@@ -93,6 +108,27 @@ public final class ReplyDecoder extends ByteToMessageDecoder {
         long cookie = in.getLong(start + 8);
         in.skipBytes(Nbd.STRUCTURED_REPLY_HEADER_SIZE);
         out.add(new StructuredReplyChunk(flags, type, cookie, in.readRetainedSlice((int) length)));
+    }
+
+    /** The spec: "a client MAY initiate hard disconnect if a server's reply length is unexpectedly large". */
+    private void decodeExtendedChunk(ByteBuf in, int start, List<Object> out) {
+        if (in.readableBytes() < Nbd.EXTENDED_REPLY_HEADER_SIZE) {
+            return;
+        }
+        long length = in.getLong(start + 24);
+        if (Long.compareUnsigned(length, maxChunk) > 0) {
+            throw new NbdProtocolException("extended reply chunk of " + Long.toUnsignedString(length)
+                    + " bytes exceeds the limit of " + maxChunk);
+        }
+        if (in.readableBytes() < Nbd.EXTENDED_REPLY_HEADER_SIZE + length) {
+            return;
+        }
+        int flags = in.getUnsignedShort(start + 4);
+        int type = in.getUnsignedShort(start + 6);
+        long cookie = in.getLong(start + 8);
+        long offset = in.getLong(start + 16);
+        in.skipBytes(Nbd.EXTENDED_REPLY_HEADER_SIZE);
+        out.add(StructuredReplyChunk.extended(flags, type, cookie, offset, in.readRetainedSlice((int) length)));
     }
 
     @Override

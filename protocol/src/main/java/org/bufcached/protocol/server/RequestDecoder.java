@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.NbdProtocolException;
@@ -13,12 +14,19 @@ import org.bufcached.protocol.NbdRequest;
 import org.bufcached.protocol.OversizedLengthException;
 
 /**
- * Server side of the transmission phase, inbound: request headers and WRITE
- * payloads, without a cumulation buffer.
+ * Server side of the transmission phase, inbound: request headers and their
+ * payloads, without a cumulation buffer. Compact 28-byte headers, or the 32-byte
+ * extended ones once NBD_OPT_EXTENDED_HEADERS was negotiated; a header of the
+ * other kind is a protocol error, since the spec lets a connection use only one.
  *
  * <ul>
  * <li>A header is parsed where it lies in the received buffer; only a header
- *     split between two reads is gathered in a 28-byte buffer of its own.</li>
+ *     split between two reads is gathered in a buffer of its own.</li>
+ * <li>Which requests carry a payload: a WRITE always (its length is the payload's
+ *     in both header styles), and with extended headers any request flagged
+ *     NBD_CMD_FLAG_PAYLOAD_LEN. Other lengths are effect lengths, up to 2^32 - 1
+ *     in compact headers and 2^64 - 1 in extended ones; they are the handler's to
+ *     check against the export.</li>
  * <li>A WRITE payload is copied as it arrives into a pooled direct buffer of
  *     exactly its length, which the request carries on: one copy in user space,
  *     and no received buffer stays pinned by a slice. The payload's length is first
@@ -31,12 +39,16 @@ import org.bufcached.protocol.OversizedLengthException;
  *     progress for {@link PayloadMemory#stallTimeoutNanos()} ends the connection
  *     (a {@link NbdProtocolException}), so that a client cannot hold memory by
  *     announcing payloads it does not send.</li>
- * <li>A payload over {@code maxPayload} is skipped as it arrives (never buffered)
- *     and the request emitted with {@link NbdRequest#payloadDiscarded()}, so the
- *     connection stays usable and the handler fails just that request. One
- *     announced beyond {@link LengthBounds#hardLimit} is an
- *     {@link OversizedLengthException}: skipping it would be a denial of
- *     service.</li>
+ * <li>Payloads that are refused are skipped as they arrive (never buffered) and
+ *     the request emitted with {@link NbdRequest#payloadDiscarded()}, so the
+ *     connection stays usable and the handler fails just that request: a compact
+ *     WRITE over {@code maxPayload}, and an extended request other than WRITE
+ *     with a payload (no other command here has a payload form).</li>
+ * <li>A payload announced beyond what is skipped is an
+ *     {@link OversizedLengthException}, which ends the connection: in compact
+ *     headers beyond {@link LengthBounds#hardLimit} (skipping more would be a
+ *     denial of service); in extended headers beyond {@code maxPayload}, as the
+ *     spec says a server SHOULD for NBD_CMD_FLAG_PAYLOAD_LEN.</li>
  * </ul>
  *
  * <p>Runs on the channel's event loop, except {@link Waiter#reserved()}, which
@@ -46,12 +58,18 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private enum State { HEADER, PAYLOAD, SKIP, AWAIT_MEMORY, FAILED }
 
     private final int maxPayload;
-    private final long hardLimit;
+    /** Payloads announced beyond this end the connection; between {@code maxPayload} and this they are skipped. */
+    private final long payloadLimit;
+    private final boolean extended;
+    private final int headerSize;
+    private final int requestMagic;
+    /** NBD_CMD_FLAG_PAYLOAD_LEN with extended headers, else 0: the flag means nothing in compact ones. */
+    private final int payloadFlag;
     private final PayloadMemory memory;
     private final Waiter waiter = new Waiter();
     private final Runnable stallCheck = this::checkStall;
     /** A header split between reads, gathered here; empty otherwise. */
-    private final ByteBuf partialHeader = Unpooled.buffer(Nbd.REQUEST_HEADER_SIZE, Nbd.REQUEST_HEADER_SIZE);
+    private final ByteBuf partialHeader;
     /** Received buffers kept while waiting for memory, oldest first. */
     private final ArrayDeque<ByteBuf> backlog = new ArrayDeque<>(4);
 
@@ -72,20 +90,31 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> stallChecks;
     private long toSkip;
 
+    /** A decoder of compact headers. */
     public RequestDecoder(int maxPayload, PayloadMemory memory) {
+        this(maxPayload, memory, false);
+    }
+
+    /** A decoder of extended headers ({@code extended}: NBD_OPT_EXTENDED_HEADERS was negotiated) or compact ones. */
+    public RequestDecoder(int maxPayload, PayloadMemory memory, boolean extended) {
         this.maxPayload = maxPayload;
-        this.hardLimit = LengthBounds.hardLimit(maxPayload);
+        this.extended = extended;
+        this.payloadLimit = extended ? maxPayload : LengthBounds.hardLimit(maxPayload);
+        this.headerSize = extended ? Nbd.EXTENDED_REQUEST_HEADER_SIZE : Nbd.REQUEST_HEADER_SIZE;
+        this.requestMagic = extended ? Nbd.NBD_EXTENDED_REQUEST_MAGIC : Nbd.NBD_REQUEST_MAGIC;
+        this.payloadFlag = extended ? Nbd.NBD_CMD_FLAG_PAYLOAD_LEN : 0;
         this.memory = memory;
+        this.partialHeader = Unpooled.buffer(headerSize, headerSize);
     }
 
     /**
-     * The payload memory a request holds from its decoding until it has been
-     * answered, for a decoder that accepts {@code maxPayload}: a WRITE's payload
-     * length, unless the payload was skipped as too large. Whoever answers the
-     * request releases this much.
+     * The payload memory {@code r} holds from its decoding until it has been
+     * answered: the length of the payload it carries (none when it was skipped).
+     * Whoever answers the request releases this much; ask before the payload is
+     * taken from the request.
      */
-    public static long reservation(int type, long length, int maxPayload) {
-        return type == Nbd.NBD_CMD_WRITE && length <= maxPayload ? length : 0;
+    public static long reservation(NbdRequest r) {
+        return r.payload() != null ? r.length() : 0;
     }
 
     @Override
@@ -144,32 +173,37 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
 
     private void header(ByteBuf in) {
         ByteBuf h = in;
-        if (partialHeader.isReadable() || in.readableBytes() < Nbd.REQUEST_HEADER_SIZE) {
+        if (partialHeader.isReadable() || in.readableBytes() < headerSize) {
             partialHeader.writeBytes(in, Math.min(partialHeader.writableBytes(), in.readableBytes()));
             if (partialHeader.isWritable()) {
+                // A wrong magic is an error at once: a peer sending the other header style (shorter,
+                // in the compact case) may wait for a reply that the rest of a header would never bring.
+                if (partialHeader.readableBytes() >= 4 && partialHeader.getInt(0) != requestMagic) {
+                    throw badMagic(partialHeader.getInt(0));
+                }
                 return;
             }
             h = partialHeader;
         }
         int start = h.readerIndex();
         int magic = h.getInt(start);
-        if (magic != Nbd.NBD_REQUEST_MAGIC) {
-            throw new NbdProtocolException("bad request magic 0x" + Integer.toHexString(magic));
+        if (magic != requestMagic) {
+            throw badMagic(magic);
         }
         flags = h.getUnsignedShort(start + 4);
         type = h.getUnsignedShort(start + 6);
         cookie = h.getLong(start + 8);
         offset = h.getLong(start + 16);
-        length = h.getUnsignedInt(start + 24);
-        h.skipBytes(Nbd.REQUEST_HEADER_SIZE);
+        length = extended ? h.getLong(start + 24) : h.getUnsignedInt(start + 24);
+        h.skipBytes(headerSize);
         partialHeader.clear();
-        if (type != Nbd.NBD_CMD_WRITE) {
+        if (type != Nbd.NBD_CMD_WRITE && (flags & payloadFlag) == 0) {
             emit(null);
-        } else if (length > hardLimit) {
-            throw new OversizedLengthException("WRITE payload", length, hardLimit);
-        } else if (length > maxPayload) {
-            toSkip = length;
-            state = State.SKIP;
+        } else if (Long.compareUnsigned(length, payloadLimit) > 0) {
+            throw new OversizedLengthException(Nbd.commandName(type).toUpperCase(Locale.ROOT) + " payload",
+                    length, payloadLimit);
+        } else if (length > maxPayload || type != Nbd.NBD_CMD_WRITE) {
+            skipPayload();
         } else if (length == 0) {
             emit(Unpooled.EMPTY_BUFFER);
         } else if (memory.reserveOrWait(length, waiter)) {
@@ -178,6 +212,17 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
             state = State.AWAIT_MEMORY;
             gate.close();
         }
+    }
+
+    /** A header whose magic is not the negotiated one: the other style's is named, it is the likelier mistake. */
+    private NbdProtocolException badMagic(int magic) {
+        if (magic == Nbd.NBD_REQUEST_MAGIC) {
+            return new NbdProtocolException("compact request header after extended headers were negotiated");
+        }
+        if (magic == Nbd.NBD_EXTENDED_REQUEST_MAGIC) {
+            return new NbdProtocolException("extended request header without NBD_OPT_EXTENDED_HEADERS");
+        }
+        return new NbdProtocolException("bad request magic 0x" + Integer.toHexString(magic));
     }
 
     private void startPayload() {
@@ -200,15 +245,26 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
         }
     }
 
+    private void skipPayload() {
+        toSkip = length;
+        state = State.SKIP;
+        if (toSkip == 0) {
+            skipped();
+        }
+    }
+
     private void skip(ByteBuf in) {
         int n = (int) Math.min(toSkip, in.readableBytes());
         in.skipBytes(n);
         toSkip -= n;
         if (toSkip == 0) {
-            state = State.HEADER;
-            ctx.fireChannelRead(NbdRequest.newInstance(flags, type, cookie, offset, length, null)
-                    .markPayloadDiscarded());
+            skipped();
         }
+    }
+
+    private void skipped() {
+        state = State.HEADER;
+        ctx.fireChannelRead(NbdRequest.newInstance(flags, type, cookie, offset, length, null).markPayloadDiscarded());
     }
 
     private void emit(ByteBuf requestPayload) {

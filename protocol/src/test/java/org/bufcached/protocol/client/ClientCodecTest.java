@@ -16,6 +16,7 @@ import org.bufcached.protocol.NbdRequest;
 import org.bufcached.protocol.OptionReply;
 import org.bufcached.protocol.OptionRequest;
 import org.bufcached.protocol.ServerGreeting;
+import org.bufcached.protocol.TransmissionMode;
 import org.bufcached.protocol.server.PayloadMemory;
 import org.bufcached.protocol.server.RequestDecoder;
 import org.junit.jupiter.api.Test;
@@ -104,7 +105,7 @@ class ClientCodecTest {
 
     @Test
     void requestEncoderMatchesTheSpecAndTheServerDecoder() {
-        EmbeddedChannel ch = new EmbeddedChannel(RequestEncoder.INSTANCE);
+        EmbeddedChannel ch = new EmbeddedChannel(RequestEncoder.COMPACT);
         ch.writeOutbound(NbdRequest.newInstance(Nbd.NBD_CMD_FLAG_FUA, Nbd.NBD_CMD_WRITE, 0x0102030405060708L, 4096, 3,
                 Unpooled.wrappedBuffer(new byte[] {9, 8, 7})));
         ByteBuf header = ch.readOutbound();
@@ -124,8 +125,12 @@ class ClientCodecTest {
     }
 
     private static EmbeddedChannel replies(boolean structured, long readCookie, long readLength) {
+        return replies(structured ? TransmissionMode.STRUCTURED : TransmissionMode.SIMPLE, readCookie, readLength);
+    }
+
+    private static EmbeddedChannel replies(TransmissionMode mode, long readCookie, long readLength) {
         return new EmbeddedChannel(new ReplyDecoder(cookie -> cookie == readCookie ? readLength
-                : cookie == 2 ? 0 : ReplyDecoder.PendingReads.UNKNOWN, structured, 1 << 20));
+                : cookie == 2 ? 0 : ReplyDecoder.PendingReads.UNKNOWN, mode, 1 << 20));
     }
 
     @Test
@@ -183,7 +188,7 @@ class ClientCodecTest {
         assertThat(status.contextId()).isEqualTo(1);
         assertThat(status.extentCount()).isEqualTo(2);
         assertThat(status.extentLength(0)).isEqualTo(4096);
-        assertThat(status.extentFlags(0)).isEqualTo(Nbd.NBD_STATE_HOLE | Nbd.NBD_STATE_ZERO);
+        assertThat(status.extentStatus(0)).isEqualTo(Nbd.NBD_STATE_HOLE | Nbd.NBD_STATE_ZERO);
         assertThat(status.extentLength(1)).isEqualTo(8192);
         status.release();
         // ERROR_OFFSET: EIO, message "bad", offset 4096
@@ -207,5 +212,109 @@ class ClientCodecTest {
         StructuredReplyChunk error = ch.readInbound();
         assertThatThrownBy(error::errorMessage).isInstanceOf(NbdProtocolException.class).hasMessageContaining("exceeds");
         error.release();
+    }
+
+    // ------------------------------------------------------------- extended headers
+
+    /** magic 0x21e41c71, flags with NBD_CMD_FLAG_PAYLOAD_LEN, type, cookie, offset, 64-bit length, payload. */
+    @Test
+    void extendedRequestEncoderMatchesTheSpecAndTheServerDecoder() {
+        EmbeddedChannel ch = new EmbeddedChannel(RequestEncoder.EXTENDED);
+        ch.writeOutbound(NbdRequest.newInstance(Nbd.NBD_CMD_FLAG_FUA, Nbd.NBD_CMD_WRITE, 0x0102030405060708L, 4096, 3,
+                Unpooled.wrappedBuffer(new byte[] {9, 8, 7})));
+        ByteBuf header = ch.readOutbound();
+        ByteBuf payload = ch.readOutbound();
+        assertThat(hex(header)).isEqualTo("21e41c71" + "0021" + "0001" + "0102030405060708" + "0000000000001000"
+                + "0000000000000003");
+        assertThat(hex(payload)).isEqualTo("090807");
+
+        ch.writeOutbound(NbdRequest.newInstance(0, Nbd.NBD_CMD_TRIM, 9, 1L << 32, 6L << 30, null));
+        ByteBuf trim = ch.readOutbound();
+        assertThat(hex(trim)).as("no payload: no PAYLOAD_LEN, a 64-bit effect length")
+                .isEqualTo("21e41c71" + "0000" + "0004" + "0000000000000009" + "0000000100000000" + "0000000180000000");
+
+        EmbeddedChannel server = new EmbeddedChannel(
+                new RequestDecoder(1 << 20, new PayloadMemory(1 << 20, 1_000_000_000L), true));
+        server.writeInbound(Unpooled.wrappedBuffer(header, payload, trim));
+        NbdRequest w = server.readInbound();
+        assertThat(w.type()).isEqualTo(Nbd.NBD_CMD_WRITE);
+        assertThat(ByteBufUtil.getBytes(w.payload())).containsExactly(9, 8, 7);
+        w.recycle();
+        NbdRequest t = server.readInbound();
+        assertThat(t.length()).isEqualTo(6L << 30);
+        t.recycle();
+        server.finishAndReleaseAll();
+    }
+
+    @Test
+    void extendedChunksAndTheirPayloads() {
+        EmbeddedChannel ch = replies(TransmissionMode.EXTENDED, 1, 8);
+        // NBD_REPLY_TYPE_NONE, done, for a request at offset 4096
+        ch.writeInbound(hex("6e8a278c 0001 0000 0000000000000002 0000000000001000 0000000000000000"));
+        StructuredReplyChunk none = ch.readInbound();
+        assertThat(none.extended()).isTrue();
+        assertThat(none.done()).isTrue();
+        assertThat(none.headerOffset()).isEqualTo(4096);
+        assertThat(none.content().readableBytes()).isZero();
+        none.release();
+        // OFFSET_DATA: header offset 4096 (the request's), payload offset 4100, 4 bytes
+        ch.writeInbound(hex("6e8a278c 0000 0001 0000000000000001 0000000000001000 000000000000000c"
+                + " 0000000000001004 cafebabe"));
+        StructuredReplyChunk data = ch.readInbound();
+        assertThat(data.headerOffset()).isEqualTo(4096);
+        assertThat(data.offset()).isEqualTo(4100);
+        assertThat(hex(data.data())).isEqualTo("cafebabe");
+        data.release();
+        // BLOCK_STATUS_EXT, context 1, 2 descriptors: (6 GiB, HOLE|ZERO), (4096, 0)
+        ch.writeInbound(hex("6e8a278c 0001 0006 0000000000000002 0000000000000000 0000000000000028"
+                + " 00000001 00000002 0000000180000000 0000000000000003 0000000000001000 0000000000000000"));
+        StructuredReplyChunk status = ch.readInbound();
+        assertThat(status.type()).isEqualTo(Nbd.NBD_REPLY_TYPE_BLOCK_STATUS_EXT);
+        assertThat(status.contextId()).isEqualTo(1);
+        assertThat(status.extentCount()).isEqualTo(2);
+        assertThat(status.extentLength(0)).isEqualTo(6L << 30);
+        assertThat(status.extentStatus(0)).isEqualTo(3);
+        assertThat(status.extentLength(1)).isEqualTo(4096);
+        status.release();
+        // ERROR with the message "no"
+        ch.writeInbound(hex("6e8a278c 0001 8001 0000000000000001 0000000000001000 0000000000000008 00000016 0002 6e6f"));
+        StructuredReplyChunk error = ch.readInbound();
+        assertThat(error.error()).isEqualTo(22);
+        assertThat(error.errorMessage()).isEqualTo("no");
+        error.release();
+    }
+
+    @Test
+    void extendedStatusChunksAreChecked() {
+        EmbeddedChannel ch = replies(TransmissionMode.EXTENDED, 1, 8);
+        // descriptor count 2 for one descriptor
+        ch.writeInbound(hex("6e8a278c 0001 0006 0000000000000002 0000000000000000 0000000000000018"
+                + " 00000001 00000002 0000000000001000 0000000000000000"));
+        StructuredReplyChunk miscounted = ch.readInbound();
+        assertThatThrownBy(miscounted::extentCount).isInstanceOf(NbdProtocolException.class)
+                .hasMessageContaining("descriptor count 2");
+        miscounted.release();
+        // a descriptor length beyond 2^63
+        ch.writeInbound(hex("6e8a278c 0001 0006 0000000000000002 0000000000000000 0000000000000018"
+                + " 00000001 00000001 8000000000000000 0000000000000000"));
+        StructuredReplyChunk huge = ch.readInbound();
+        assertThatThrownBy(() -> huge.extentLength(0)).isInstanceOf(NbdProtocolException.class);
+        huge.release();
+    }
+
+    @Test
+    void replyStylesThatWereNotNegotiatedAreProtocolErrors() {
+        assertThatThrownBy(() -> replies(TransmissionMode.EXTENDED, 1, 4)
+                .writeInbound(hex("67446698 00000000 0000000000000002")))
+                .isInstanceOf(NbdProtocolException.class).hasMessageContaining("compact reply");
+        assertThatThrownBy(() -> replies(TransmissionMode.EXTENDED, 1, 4)
+                .writeInbound(hex("668e33ef 0001 0000 0000000000000002 00000000")))
+                .isInstanceOf(NbdProtocolException.class).hasMessageContaining("compact reply");
+        assertThatThrownBy(() -> replies(TransmissionMode.STRUCTURED, 1, 4)
+                .writeInbound(hex("6e8a278c 0001 0000 0000000000000002 0000000000000000 0000000000000000")))
+                .isInstanceOf(NbdProtocolException.class).hasMessageContaining("extended headers were not negotiated");
+        assertThatThrownBy(() -> replies(TransmissionMode.EXTENDED, 1, 4)
+                .writeInbound(hex("6e8a278c 0001 0001 0000000000000001 0000000000000000 0000000100000000")))
+                .isInstanceOf(NbdProtocolException.class).hasMessageContaining("exceeds the limit");
     }
 }

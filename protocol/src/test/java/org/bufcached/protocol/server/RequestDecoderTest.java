@@ -71,7 +71,7 @@ class RequestDecoderTest {
 
     /** What the transmission handler does once a request is answered: return its memory, recycle it. */
     private void done(NbdRequest r) {
-        memory.release(RequestDecoder.reservation(r.type(), r.length(), MAX_PAYLOAD));
+        memory.release(RequestDecoder.reservation(r));
         r.recycle();
     }
 
@@ -435,6 +435,29 @@ class RequestDecoderTest {
                 .isInstanceOf(NbdProtocolException.class)
                 .isInstanceOf(DecoderException.class);
         assertThat(h.exceptions.get(0)).hasMessageContaining("25609514");
+    }
+
+    @Test
+    void extendedHeaderWithoutNegotiationIsAProtocolError() {
+        h.write(feed("21e41c71", "0000", "0000", "0000000000000001", "0000000000000000", "00000000", "00001000"));
+        h.assertNothingRead();
+        assertThat(h.exceptions).singleElement().isInstanceOf(NbdProtocolException.class);
+        assertThat(h.exceptions.get(0)).hasMessageContaining("extended request header without NBD_OPT_EXTENDED_HEADERS");
+    }
+
+    /** In compact headers bit 5 is just an unknown flag (the handler refuses it): no payload follows a READ. */
+    @Test
+    void payloadLenFlagInCompactHeadersAnnouncesNoPayload() {
+        h.write(feed(concat(new String[] {MAGIC, "0020", "0000", "0000000000000001", "0000000000000000", "00000200"},
+                FLUSH)));
+        NbdRequest r = h.read(NbdRequest.class);
+        assertThat(r.flags()).isEqualTo(Nbd.NBD_CMD_FLAG_PAYLOAD_LEN);
+        assertThat(r.payload()).isNull();
+        assertThat(r.payloadDiscarded()).isFalse();
+        done(r);
+        NbdRequest flush = h.read(NbdRequest.class);
+        assertThat(flush.type()).isEqualTo(Nbd.NBD_CMD_FLUSH);
+        done(flush);
     }
 
     @Test
