@@ -15,6 +15,7 @@ import org.bufcached.config.IoConfig;
 import org.bufcached.config.IoEngineName;
 import org.bufcached.config.LimitsConfig;
 import org.bufcached.config.ListenUnix;
+import org.bufcached.daemon.bitmap.BitmapRegistry;
 import org.bufcached.daemon.export.Export;
 import org.bufcached.daemon.cache.BufCacheService;
 import org.bufcached.daemon.export.CheckedOpener;
@@ -120,7 +121,7 @@ public final class Daemon implements ReloadTarget {
                     IoEngine.why(engine).isEmpty() ? "" : " (" + IoEngine.why(engine) + ")");
             cache = new BufCacheService(config.cache(), loops, meters.registry());
             cache.start();
-            opener = new CheckedOpener(new ExportOpener(cache.cache()));
+            opener = new CheckedOpener(new ExportOpener(cache.cache(), new BitmapRegistry()));
             for (ExportConfig e : config.exports()) {
                 Export export = opener.open(e);
                 exports.add(export);

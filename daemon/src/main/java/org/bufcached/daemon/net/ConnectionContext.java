@@ -30,6 +30,9 @@ public final class ConnectionContext implements StructuredArgument {
     private final long id;
     private final String peer;
     private volatile String export;
+    /** Who the client proved to be over TLS, or null; for the admin socket's list of connections. */
+    private volatile String identity;
+    private final long openedMillis = System.currentTimeMillis();
     private long requests;
     private long errors;
 
@@ -76,6 +79,20 @@ public final class ConnectionContext implements StructuredArgument {
 
     void export(String name) {
         export = name;
+    }
+
+    /** The TLS identity, or null without TLS. */
+    public String identity() {
+        return identity;
+    }
+
+    void identity(String who) {
+        identity = who;
+    }
+
+    /** When the connection was accepted (milliseconds since the epoch). */
+    public long openedMillis() {
+        return openedMillis;
     }
 
     /** Counts an answered request (on the event loop). */
