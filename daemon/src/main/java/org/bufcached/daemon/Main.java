@@ -145,6 +145,8 @@ public final class Main implements Callable<Integer> {
         }
         logDroppedListeners(base.listen(), effective.listen());
         Daemon daemon = new Daemon(effective);
+        Reloader reloader = new Reloader(this::load, daemon, daemon.systemd().notifier(), daemon.reloadMeters());
+        daemon.reloader(reloader);
         try {
             daemon.start();
         } catch (IOException | RuntimeException e) {
@@ -152,7 +154,6 @@ public final class Main implements Callable<Integer> {
             startupError(e.getMessage());
             return EXIT_CONFIG;
         }
-        Reloader reloader = new Reloader(this::load, daemon, daemon.systemd().notifier(), daemon.reloadMeters());
         Signals.onHangup(reloader::request);
         Signals.onTermination(() -> new Thread(() -> {
             reloader.close();

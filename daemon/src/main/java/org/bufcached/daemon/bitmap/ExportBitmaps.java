@@ -194,14 +194,18 @@ public final class ExportBitmaps {
         }
     }
 
-    /** Creates an empty bitmap, durable before this returns. */
+    /**
+     * Creates an empty bitmap, durable before this returns.
+     *
+     * @throws IllegalStateException when the name is taken or the export is read-only
+     */
     public synchronized DirtyBitmap add(String name, long granularity) throws IOException {
         if (readOnly) {
-            throw new IllegalArgumentException("export '" + export + "' is read-only: it never changes, so a "
+            throw new IllegalStateException("export '" + export + "' is read-only: it never changes, so a "
                     + "dirty bitmap would stay empty");
         }
         if (find(name) != null) {
-            throw new IllegalArgumentException("export '" + export + "' already has a bitmap '" + name + "'");
+            throw new IllegalStateException("export '" + export + "' already has a bitmap '" + name + "'");
         }
         DirtyBitmap created = DirtyBitmap.create(fileOf(dataFile, name), name, granularity, exportSize, boot);
         DirtyBitmap[] next = Arrays.copyOf(bitmaps, bitmaps.length + 1);
@@ -211,7 +215,11 @@ public final class ExportBitmaps {
         return created;
     }
 
-    /** Deletes a bitmap and its file. */
+    /**
+     * Deletes a bitmap and its file.
+     *
+     * @throws IllegalArgumentException when there is no such bitmap (so for {@link #clear})
+     */
     public synchronized void remove(String name) throws IOException {
         DirtyBitmap gone = require(name);
         bitmaps = Arrays.stream(bitmaps).filter(b -> b != gone).toArray(DirtyBitmap[]::new);

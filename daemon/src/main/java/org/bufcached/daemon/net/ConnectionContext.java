@@ -32,7 +32,6 @@ public final class ConnectionContext implements StructuredArgument {
     private volatile String export;
     /** Who the client proved to be over TLS, or null; for the admin socket's list of connections. */
     private volatile String identity;
-    private final long openedMillis = System.currentTimeMillis();
     private long requests;
     private long errors;
 
@@ -47,7 +46,7 @@ public final class ConnectionContext implements StructuredArgument {
     }
 
     /** {@code host:port} without the JDK's leading slash, IPv6 in brackets; unix peers by pid and uid. */
-    static String describePeer(Channel channel) {
+    public static String describePeer(Channel channel) {
         if (channel.remoteAddress() instanceof InetSocketAddress) {
             InetSocketAddress a = (InetSocketAddress) channel.remoteAddress();
             String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
@@ -88,11 +87,6 @@ public final class ConnectionContext implements StructuredArgument {
 
     void identity(String who) {
         identity = who;
-    }
-
-    /** When the connection was accepted (milliseconds since the epoch). */
-    public long openedMillis() {
-        return openedMillis;
     }
 
     /** Counts an answered request (on the event loop). */
