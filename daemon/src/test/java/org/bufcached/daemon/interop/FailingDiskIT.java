@@ -98,6 +98,9 @@ class FailingDiskIT {
                 .yaml("exports:\n  - name: disk\n    path: \"" + image + "\"\n"
                         + "cache:\n  size: 16MiB\n  sync-interval: 0\n").start();
              RawClient c = d.open("disk", true)) {
+            // FLUSH and FUA wait for the disk (the recovery, then fdatasync through ext4, the loop
+            // device, FUSE and nbdkit): seconds on a loaded machine. The bound is liveness.
+            c.patience(Duration.ofSeconds(60));
             failing(true);
 
             // (d) A cold READ fails with EIO; the connection goes on.
@@ -112,7 +115,10 @@ class FailingDiskIT {
             // The flushers' write-back meets the failing disk.
             awaitMetricAbove(d, metrics, "bufcached_cache_writeback_errors_total", 0);
             // (b) FLUSH fails, and fails again: the kernel would let the second fdatasync succeed.
+            long asked = System.nanoTime();
             Reply first = c.request(CMD_FLUSH, 0, 0, 0);
+            System.out.printf("FailingDiskIT: the first FLUSH on the failing disk was answered after %d ms%n",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked));
             assertThat(first.error()).as("FLUSH while the disk fails").isEqualTo(5);
             assertThat(first.errorMessage()).isNotEmpty();
             assertThat(c.request(CMD_FLUSH, 0, 0, 0).error()).as("a second FLUSH").isEqualTo(5);

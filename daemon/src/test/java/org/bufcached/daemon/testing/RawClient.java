@@ -35,6 +35,9 @@ public final class RawClient implements AutoCloseable {
     /** Bound on every single wait for the server; generous, since a healthy server answers in microseconds. */
     public static final Duration TIMEOUT = Duration.ofSeconds(5);
 
+    /** The bound on a wait for a reply: {@link #TIMEOUT} unless a test expects the server to wait on a slow disk. */
+    private Duration patience = TIMEOUT;
+
     private final SocketChannel channel;
     private final Selector selector;
     /** Offset and length of each READ sent and not yet answered: a simple reply's payload length depends on it. */
@@ -102,10 +105,20 @@ public final class RawClient implements AutoCloseable {
         }
     }
 
-    /** Reads exactly {@code n} bytes; fails if the server closes or stays silent for {@link #TIMEOUT}. */
+    /**
+     * Waits up to {@code bound} for each reply from now on: for requests the server
+     * answers only after real disk I/O (a FLUSH on a failing disk), where the bound
+     * is about liveness, not speed.
+     */
+    public RawClient patience(Duration bound) {
+        this.patience = bound;
+        return this;
+    }
+
+    /** Reads exactly {@code n} bytes; fails if the server closes or stays silent for the {@link #patience}. */
     public ByteBuffer read(int n) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(n);
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        long deadline = System.nanoTime() + patience.toNanos();
         while (buffer.hasRemaining()) {
             int got = readSome(buffer);
             if (got < 0) {
@@ -115,7 +128,7 @@ public final class RawClient implements AutoCloseable {
             if (got == 0) {
                 await(SelectionKey.OP_READ, deadline, "reading byte " + buffer.position() + " of " + n);
             } else {
-                deadline = System.nanoTime() + TIMEOUT.toNanos();
+                deadline = System.nanoTime() + patience.toNanos();
             }
         }
         return buffer.flip();
