@@ -12,15 +12,22 @@ import java.util.Optional;
  */
 public record BufcachedConfig(ListenConfig listen, List<ExportConfig> exports, CacheConfig cache, IoConfig io,
                               LimitsConfig limits, MetricsConfig metrics, LoggingConfig logging, TlsConfig tls,
-                              Optional<Path> source) {
+                              AdminConfig admin, Optional<Path> source) {
     public BufcachedConfig {
         exports = List.copyOf(exports);
+    }
+
+    /** A configuration without the admin socket. */
+    public BufcachedConfig(ListenConfig listen, List<ExportConfig> exports, CacheConfig cache, IoConfig io,
+                           LimitsConfig limits, MetricsConfig metrics, LoggingConfig logging, TlsConfig tls,
+                           Optional<Path> source) {
+        this(listen, exports, cache, io, limits, metrics, logging, tls, AdminConfig.OFF, source);
     }
 
     /** A configuration without TLS. */
     public BufcachedConfig(ListenConfig listen, List<ExportConfig> exports, CacheConfig cache, IoConfig io,
                            LimitsConfig limits, MetricsConfig metrics, LoggingConfig logging, Optional<Path> source) {
-        this(listen, exports, cache, io, limits, metrics, logging, TlsConfig.OFF, source);
+        this(listen, exports, cache, io, limits, metrics, logging, TlsConfig.OFF, AdminConfig.OFF, source);
     }
 
     /** The export called {@code name}, if configured. */

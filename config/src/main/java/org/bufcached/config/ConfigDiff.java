@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
  *
  * <ul>
  * <li>Exports added are opened and exports removed are closed, live.</li>
- * <li>An export whose {@code allow} list, {@code tls} or {@code identities}
+ * <li>An export whose {@code allow} list, {@code tls}, {@code identities} or {@code bitmaps}
  *     is all that changed is updated in place: the change is listed under
  *     {@link #live()} as {@code exports[name].allow} (and so on).</li>
  * <li>An export with any other change (its file, size, block sizes...) is
@@ -87,6 +87,7 @@ public record ConfigDiff(List<ExportConfig> exportsAdded, List<ExportConfig> exp
             new Setting<>("tls.verify-peer", true, config -> config.tls().verifyPeer()),
             new Setting<>("tls.psk-file", true, config -> config.tls().pskFile().map(Object::toString).orElse("")),
             new Setting<>("tls.provider", true, config -> config.tls().provider().yamlName()),
+            new Setting<>("admin", false, config -> config.admin().socket().map(Object::toString).orElse("")),
             new Setting<>("logging.path", false, config -> config.logging().path().map(Object::toString).orElse("")));
 
     private static final List<Setting<ExportConfig>> EXPORT_SETTINGS = List.of(
@@ -101,7 +102,9 @@ public record ConfigDiff(List<ExportConfig> exportsAdded, List<ExportConfig> exp
             new Setting<>("flush-class", false, export -> export.flushClass().yamlName()),
             new Setting<>("allow", true, ExportConfig::allow),
             new Setting<>("tls", true, export -> export.tls().map(TlsMode::yamlName).orElse("")),
-            new Setting<>("identities", true, ExportConfig::identities));
+            new Setting<>("identities", true, ExportConfig::identities),
+            new Setting<>("bitmaps", true, export -> export.bitmaps().stream()
+                    .map(bitmap -> bitmap.name() + ":" + Sizes.format(bitmap.granularity())).toList()));
 
     public ConfigDiff {
         exportsAdded = List.copyOf(exportsAdded);

@@ -16,7 +16,7 @@ import org.yaml.snakeyaml.nodes.Node;
  */
 final class ConfigParser {
     static final List<String> KEYS = List.of("listen", "exports", "cache", "io", "limits", "metrics", "logging",
-            "tls");
+            "tls", "admin");
 
     private final Problems problems;
     private final Path base;
@@ -42,6 +42,7 @@ final class ConfigParser {
                 MetricsSection.parse(root.map("metrics", MetricsSection.KEYS)),
                 LoggingSection.parse(root.map("logging", LoggingSection.KEYS), base),
                 tls,
+                AdminSection.parse(root.map("admin", AdminSection.KEYS), base),
                 source);
         problems.throwIfAny();
         return config;

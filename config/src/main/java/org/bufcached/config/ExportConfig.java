@@ -26,13 +26,23 @@ import javax.security.auth.x500.X500Principal;
  * @param identities  TLS clients allowed to use the export: a certificate's subject common name,
  *                    its whole subject DN (an entry with {@code =}), or a PSK username; empty
  *                    admits every client. An export with identities requires TLS.
+ * @param bitmaps     the dirty bitmaps the daemon makes sure exist (created empty when missing);
+ *                    bitmaps added through the admin socket exist beside them
  */
 public record ExportConfig(String name, Path path, OptionalLong size, boolean readonly, Optional<String> description,
                            BlockSizes blockSizes, FlushClass flushClass, List<Cidr> allow, Optional<TlsMode> tls,
-                           List<String> identities) {
+                           List<String> identities, List<BitmapConfig> bitmaps) {
     public ExportConfig {
         allow = List.copyOf(allow);
         identities = List.copyOf(identities);
+        bitmaps = List.copyOf(bitmaps);
+    }
+
+    /** An export without dirty bitmaps. */
+    public ExportConfig(String name, Path path, OptionalLong size, boolean readonly, Optional<String> description,
+                        BlockSizes blockSizes, FlushClass flushClass, List<Cidr> allow, Optional<TlsMode> tls,
+                        List<String> identities) {
+        this(name, path, size, readonly, description, blockSizes, flushClass, allow, tls, identities, List.of());
     }
 
     /** An export that follows the daemon's TLS mode and admits every client. */

@@ -14,7 +14,8 @@ import java.util.OptionalLong;
  */
 final class ExportsSection {
     static final List<String> KEYS = List.of("name", "path", "size", "readonly", "description", "min-block-size",
-            "preferred-block-size", "max-payload", "flush-class", "allow", "tls", "identities");
+            "preferred-block-size", "max-payload", "flush-class", "allow", "tls", "identities", "bitmaps");
+    static final List<String> BITMAP_KEYS = List.of("name", "granularity");
     static final List<Cidr> DEFAULT_ALLOW = List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"));
 
     private static final ScalarType<Long> MIN_BLOCK_SIZE = powerOfTwo(1, 64 * 1024);
@@ -23,6 +24,14 @@ final class ExportsSection {
     private static final ScalarType<FlushClass> FLUSH_CLASS = ScalarType.oneOf(FlushClass.class, FlushClass::yamlName);
     private static final ScalarType<TlsMode> EXPORT_TLS = ScalarType.oneOf(TlsMode.class, TlsMode::yamlName).where(
             mode -> mode != TlsMode.OFF, "must be on (plaintext clients too) or require (TLS clients only)");
+    private static final ScalarType<String> BITMAP_NAME = new ScalarType<>("a bitmap name", text -> {
+        BitmapConfig.nameProblem(text).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
+        return text;
+    });
+    private static final ScalarType<Long> GRANULARITY = powerOfTwo(BitmapConfig.MIN_GRANULARITY,
+            BitmapConfig.MAX_GRANULARITY);
     private static final ScalarType<String> IDENTITY = new ScalarType<>("a certificate name or PSK username", text -> {
         ExportConfig.identityProblem(text).ifPresent(problem -> {
             throw new IllegalArgumentException(problem);
@@ -68,11 +77,39 @@ final class ExportsSection {
         List<Cidr> allow = map.get("allow").map(value -> value.asListOf(ScalarType.CIDR)).orElse(DEFAULT_ALLOW);
         Optional<TlsMode> tls = map.get("tls", EXPORT_TLS);
         List<String> identities = map.get("identities").map(value -> value.asListOf(IDENTITY)).orElse(List.of());
+        List<BitmapConfig> bitmaps = bitmaps(map.list("bitmaps"));
+        if (readonly && !bitmaps.isEmpty()) {
+            map.problem("bitmaps", "a read-only export never changes, so a dirty bitmap would stay empty: "
+                    + "remove bitmaps or readonly");
+        }
         if (name.isEmpty() || path.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new ExportConfig(name.get(), path.get(), size, readonly, description, blockSizes,
-                flushClass, allow, tls, identities));
+                flushClass, allow, tls, identities, bitmaps));
+    }
+
+    /** {@code bitmaps}: each a name, or a map with {@code name} and {@code granularity}; names unique. */
+    private static List<BitmapConfig> bitmaps(List<YamlValue> items) {
+        FirstSeen<String> names = new FirstSeen<>();
+        List<BitmapConfig> bitmaps = new ArrayList<>();
+        for (YamlValue item : items) {
+            Optional<BitmapConfig> bitmap;
+            if (item.isMap()) {
+                bitmap = item.asMap(BITMAP_KEYS).flatMap(map -> {
+                    Optional<String> name = map.require("name", BITMAP_NAME);
+                    long granularity = map.get("granularity", GRANULARITY).orElse(BitmapConfig.DEFAULT_GRANULARITY);
+                    return name.map(n -> new BitmapConfig(n, granularity));
+                });
+            } else {
+                bitmap = item.as(BITMAP_NAME).map(BitmapConfig::named);
+            }
+            bitmap.ifPresent(b -> {
+                names.check(b.name(), item, "bitmap name '" + b.name() + "' is already used in this export");
+                bitmaps.add(b);
+            });
+        }
+        return bitmaps;
     }
 
     private static BlockSizes blockSizes(YamlMap map) {

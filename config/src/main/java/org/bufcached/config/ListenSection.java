@@ -70,7 +70,8 @@ final class ListenSection {
         return sockets;
     }
 
-    private static Optional<ListenUnix> socket(YamlMap map, Path base) {
+    /** One socket from a map with {@code path}, {@code mode} and {@code owner}. */
+    static Optional<ListenUnix> socket(YamlMap map, Path base) {
         Optional<Integer> mode = map.get("mode", MODE);
         Optional<Matcher> owner = map.get("owner", ScalarType.STRING).flatMap(text -> owner(map, text));
         return map.require("path", ScalarType.path(base)).map(path -> new ListenUnix(path,

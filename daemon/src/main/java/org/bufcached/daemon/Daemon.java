@@ -15,6 +15,8 @@ import org.bufcached.config.IoConfig;
 import org.bufcached.config.IoEngineName;
 import org.bufcached.config.LimitsConfig;
 import org.bufcached.config.ListenUnix;
+import org.bufcached.daemon.admin.AdminServer;
+import org.bufcached.daemon.bitmap.BitmapRegistry;
 import org.bufcached.daemon.export.Export;
 import org.bufcached.daemon.cache.BufCacheService;
 import org.bufcached.daemon.export.CheckedOpener;
@@ -72,6 +74,9 @@ public final class Daemon implements ReloadTarget {
     private CheckedOpener opener;
     private NbdServer server;
     private MetricsServer metricsServer;
+    private AdminServer adminServer;
+    /** What the admin socket's reload runs; set before {@link #start}. */
+    private Reloader reloader;
     private volatile boolean ready;
     private volatile boolean stopping;
 
@@ -111,6 +116,10 @@ public final class Daemon implements ReloadTarget {
                 metricsServer = MetricsServer.start(engine, config.metrics().listen(), meters.registry(),
                         this::notReady);
             }
+            if (config.admin().enabled()) {
+                adminServer = AdminServer.start(engine, config.admin().socket().orElseThrow(), exports, connections,
+                        reloader);
+            }
             meters.buildInfo(engine.label());
             int workers = io.workers().orElse(engine == IoEngine.IO_URING ? 2
                     : Math.min(8, Math.max(4, Runtime.getRuntime().availableProcessors())));
@@ -120,7 +129,7 @@ public final class Daemon implements ReloadTarget {
                     IoEngine.why(engine).isEmpty() ? "" : " (" + IoEngine.why(engine) + ")");
             cache = new BufCacheService(config.cache(), loops, meters.registry());
             cache.start();
-            opener = new CheckedOpener(new ExportOpener(cache.cache()));
+            opener = new CheckedOpener(new ExportOpener(cache.cache(), new BitmapRegistry()));
             for (ExportConfig e : config.exports()) {
                 Export export = opener.open(e);
                 exports.add(export);
@@ -168,6 +177,16 @@ public final class Daemon implements ReloadTarget {
             return chosen;
         }
         return IoEngine.choose(name.yamlName());
+    }
+
+    /** The reloader the admin socket's {@code POST /v1/reload} runs; before {@link #start}. */
+    public void reloader(Reloader reloader) {
+        this.reloader = reloader;
+    }
+
+    /** The admin socket, or null when {@code admin} is not configured. */
+    public AdminServer adminServer() {
+        return adminServer;
     }
 
     /** The I/O engine running, once started. */
@@ -366,6 +385,9 @@ public final class Daemon implements ReloadTarget {
      * then the flushers, the endpoint, the event loops and the threads.
      */
     private void release() {
+        if (adminServer != null) {
+            adminServer.close();
+        }
         java.util.List<Thread> closing = new java.util.ArrayList<>();
         for (Export e : exports.snapshot()) {
             exports.remove(e.name());

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.bufcached.config.AdminConfig;
 import org.bufcached.config.BufcachedConfig;
 import org.bufcached.config.ConfigException;
 import org.bufcached.config.ConfigLoader;
@@ -65,14 +66,21 @@ public final class Main implements Callable<Integer> {
                     + "(overrides metrics.listen and metrics.enabled; default 127.0.0.1:10810).")
     String metrics;
 
+    @Option(names = "--admin-socket", paramLabel = "PATH|off",
+            description = "Serve the admin API (bufcache admin) on the unix socket PATH, mode 0600, or not at all "
+                    + "with 'off' (overrides admin.path; default: off unless the configuration sets it).")
+    String adminSocket;
+
     @Option(names = "--io-engine", paramLabel = "auto|io_uring|epoll|nio",
             description = "The I/O engine (overrides io.engine): io_uring where the kernel allows it with auto.")
     String ioEngine;
 
-    @Option(names = "--export", paramLabel = "NAME=FILE[,size=SIZE][,readonly]", converter = ExportOption.class,
+    @Option(names = "--export", paramLabel = "NAME=FILE[,size=SIZE][,readonly][,bitmap=B]...",
+            converter = ExportOption.class,
             description = {"Export FILE as NAME (repeatable). size= creates or extends a sparse file; SIZE takes "
-                    + "K, M, G, T or KiB, MiB, GiB, TiB. Replaces the embedded default export; adds to (or replaces by "
-                    + "name) the exports of a configuration file."})
+                    + "K, M, G, T or KiB, MiB, GiB, TiB. Each bitmap=B keeps a dirty bitmap B (64 KiB granularity), "
+                    + "served as the meta context qemu:dirty-bitmap:B. Replaces the embedded default export; adds to "
+                    + "(or replaces by name) the exports of a configuration file."})
     List<ExportConfig> exports = new ArrayList<>();
 
     @Option(names = "--tls", paramLabel = "off|on|require",
@@ -137,6 +145,8 @@ public final class Main implements Callable<Integer> {
         }
         logDroppedListeners(base.listen(), effective.listen());
         Daemon daemon = new Daemon(effective);
+        Reloader reloader = new Reloader(this::load, daemon, daemon.systemd().notifier(), daemon.reloadMeters());
+        daemon.reloader(reloader);
         try {
             daemon.start();
         } catch (IOException | RuntimeException e) {
@@ -144,7 +154,6 @@ public final class Main implements Callable<Integer> {
             startupError(e.getMessage());
             return EXIT_CONFIG;
         }
-        Reloader reloader = new Reloader(this::load, daemon, daemon.systemd().notifier(), daemon.reloadMeters());
         Signals.onHangup(reloader::request);
         Signals.onTermination(() -> new Thread(() -> {
             reloader.close();
@@ -260,7 +269,7 @@ public final class Main implements Callable<Integer> {
             }
         }
         return new BufcachedConfig(listen, merged, base.cache(), io, base.limits(), metricsConfig, base.logging(), tls,
-                base.source());
+                adminOverride(base.admin()), base.source());
     }
 
     /**
@@ -282,6 +291,21 @@ public final class Main implements Callable<Integer> {
         psk.flatMap(TlsConfig::pskFileProblem).ifPresent(p -> fail("--tls-psk", p));
         tls.problems().forEach(p -> fail("tls." + p.key(), p.message()));
         return tls;
+    }
+
+    /** {@code --admin-socket PATH|off} over the file's {@code admin}. */
+    private AdminConfig adminOverride(AdminConfig base) {
+        if (adminSocket == null) {
+            return base;
+        }
+        if (adminSocket.equals("off")) {
+            return AdminConfig.OFF;
+        }
+        if (adminSocket.isBlank()) {
+            fail("--admin-socket", "expected a path or off");
+        }
+        return new AdminConfig(Optional.of(new ListenUnix(Path.of(adminSocket).toAbsolutePath().normalize(),
+                java.util.OptionalInt.of(AdminConfig.DEFAULT_MODE), Optional.empty(), Optional.empty())));
     }
 
     private static void fail(String option, String problem) {

@@ -9,11 +9,11 @@ import java.nio.file.attribute.UserPrincipalLookupService;
 import org.bufcached.config.ListenUnix;
 
 /** Gives a bound Unix socket the mode and owner its configuration asks for. */
-final class UnixSocketPermissions {
+public final class UnixSocketPermissions {
     private UnixSocketPermissions() {
     }
 
-    static void apply(ListenUnix unix) throws IOException {
+    public static void apply(ListenUnix unix) throws IOException {
         if (unix.permissions().isPresent()) {
             Files.setPosixFilePermissions(unix.path(), unix.permissions().get());
         }

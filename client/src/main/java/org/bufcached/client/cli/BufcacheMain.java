@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         description = "Talk NBD to bufcached (or any NBD server): inspect, copy, benchmark, attach.",
         subcommands = {ListCommand.class, InfoCommand.class, MapCommand.class, ReadCommand.class, WriteCommand.class,
             CopyCommand.class, BenchCommand.class, StatsCommand.class, AttachCommand.class, DetachCommand.class,
+            AdminCommand.class,
             CommandLine.HelpCommand.class})
 public final class BufcacheMain implements Runnable {
     public static final int EXIT_IO = 1;

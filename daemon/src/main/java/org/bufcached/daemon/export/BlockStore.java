@@ -56,6 +56,14 @@ public interface BlockStore extends AutoCloseable {
      */
     void blockStatus(long offset, long length, int maxExtents, boolean wide, CacheCallback done);
 
+    /**
+     * A WRITE, TRIM or WRITE_ZEROES of the range succeeded and is about to be
+     * answered: a dirty bitmap cleared or added while it was in flight records it
+     * again here.
+     */
+    default void changeAcknowledged(long offset, long length) {
+    }
+
     /** Lets go of the file: waits (bounded) for the operations in flight, syncs, closes. Not on an event loop. */
     @Override
     void close();

@@ -3,6 +3,7 @@ package org.bufcached.daemon.export;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import org.bufcached.config.BlockSizes;
+import org.bufcached.daemon.bitmap.ExportBitmaps;
 import org.bufcached.config.ExportConfig;
 import org.bufcached.config.FlushClass;
 import org.bufcached.protocol.Nbd;
@@ -50,6 +51,12 @@ public final class Export {
 
     public BlockStore store() {
         return store;
+    }
+
+    /** The dirty bitmaps of the export's file; an empty, read-only set for a store that tracks none. */
+    public ExportBitmaps bitmaps() {
+        return store instanceof TrackedBlockStore ? ((TrackedBlockStore) store).bitmaps()
+                : ExportBitmaps.none(name(), size());
     }
 
     /** Cache hits and misses, dirty bytes and write-back errors of this export's file. */

@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.bufcached.config.ExportConfig;
 import org.bufcached.config.FlushClass;
+import org.bufcached.daemon.bitmap.BitmapRegistry;
+import org.bufcached.daemon.bitmap.ExportBitmaps;
 import org.bufcached.daemon.cache.BufCache;
 import org.bufcached.daemon.store.BackingFile;
 import org.bufcached.daemon.store.PosixException;
@@ -16,9 +18,11 @@ import org.bufcached.daemon.store.PosixException;
  */
 public final class ExportOpener {
     private final BufCache cache;
+    private final BitmapRegistry bitmaps;
 
-    public ExportOpener(BufCache cache) {
+    public ExportOpener(BufCache cache, BitmapRegistry bitmaps) {
         this.cache = cache;
+        this.bitmaps = bitmaps;
     }
 
     public Export open(ExportConfig config) throws IOException {
@@ -41,10 +45,32 @@ public final class ExportOpener {
             if (file.size() == 0) {
                 throw new IOException("export " + config.name() + ": " + path + " is empty; give it a size");
             }
-            boolean heavy = config.flushClass() == FlushClass.HEAVY;
-            return new Export(config, new CachedBlockStore(cache, cache.attach(config.name(), file, heavy)));
         } catch (PosixException | RuntimeException e) {
             file.close();
+            throw e;
+        }
+        boolean heavy = config.flushClass() == FlushClass.HEAVY;
+        CachedBlockStore cached;
+        try {
+            cached = new CachedBlockStore(cache, cache.attach(config.name(), file, heavy));
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+        return new Export(config, track(config, cached));
+    }
+
+    /** The store with the export's dirty bitmaps; a bitmap that cannot be opened closes the store again. */
+    private BlockStore track(ExportConfig config, CachedBlockStore cached) throws IOException {
+        if (config.readonly()) {
+            ExportBitmaps none = ExportBitmaps.none(config.name(), cached.size());
+            return new TrackedBlockStore(cached, none, () -> { });
+        }
+        try {
+            ExportBitmaps set = bitmaps.acquire(config.name(), config.path(), cached.size(), config.bitmaps());
+            return new TrackedBlockStore(cached, set, () -> bitmaps.release(set));
+        } catch (IOException | RuntimeException e) {
+            cached.close();
             throw e;
         }
     }

@@ -36,6 +36,11 @@ final class ChannelSet {
         return channels.size();
     }
 
+    /** The open channels now (a copy: channels leave the group as they close). */
+    List<Channel> snapshot() {
+        return new ArrayList<>(channels);
+    }
+
     void requestStarted() {
         inFlight.incrementAndGet();
     }

@@ -30,6 +30,8 @@ public final class ConnectionContext implements StructuredArgument {
     private final long id;
     private final String peer;
     private volatile String export;
+    /** Who the client proved to be over TLS, or null; for the admin socket's list of connections. */
+    private volatile String identity;
     private long requests;
     private long errors;
 
@@ -44,7 +46,7 @@ public final class ConnectionContext implements StructuredArgument {
     }
 
     /** {@code host:port} without the JDK's leading slash, IPv6 in brackets; unix peers by pid and uid. */
-    static String describePeer(Channel channel) {
+    public static String describePeer(Channel channel) {
         if (channel.remoteAddress() instanceof InetSocketAddress) {
             InetSocketAddress a = (InetSocketAddress) channel.remoteAddress();
             String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
@@ -76,6 +78,15 @@ public final class ConnectionContext implements StructuredArgument {
 
     void export(String name) {
         export = name;
+    }
+
+    /** The TLS identity, or null without TLS. */
+    public String identity() {
+        return identity;
+    }
+
+    void identity(String who) {
+        identity = who;
     }
 
     /** Counts an answered request (on the event loop). */

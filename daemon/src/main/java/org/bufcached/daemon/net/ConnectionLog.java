@@ -62,6 +62,17 @@ final class ConnectionLog extends ChannelDuplexHandler {
         super.write(ctx, msg, promise);
     }
 
+    long id() {
+        return connection.id();
+    }
+
+    /** The connection as the admin socket lists it; on the connection's event loop. */
+    ConnectionInfo info() {
+        return new ConnectionInfo(connection.id(), connection.peer(), connection.export(), connection.identity(),
+                bytesIn, bytesOut, connection.requests(), connection.errors(),
+                (System.nanoTime() - openedNanos) / 1_000_000);
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         long millis = (System.nanoTime() - openedNanos) / 1_000_000;

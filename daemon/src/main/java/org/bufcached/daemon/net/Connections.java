@@ -2,8 +2,12 @@ package org.bufcached.daemon.net;
 
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.bufcached.daemon.export.BlockStore;
@@ -194,6 +198,43 @@ public final class Connections {
     /** From now on new requests are refused with NBD_ESHUTDOWN and options with NBD_REP_ERR_SHUTDOWN. */
     public void beginShutdown() {
         shuttingDown = true;
+    }
+
+    /**
+     * Every open connection as the admin socket shows it, each read on its own
+     * event loop (where its counters live); a loop that does not answer within
+     * {@code millis} leaves its connections out.
+     */
+    public List<ConnectionInfo> list(long millis) {
+        List<Future<ConnectionInfo>> asked = new ArrayList<>();
+        for (Channel ch : channels.snapshot()) {
+            ConnectionLog log = ch.pipeline().get(ConnectionLog.class);
+            if (log != null) {
+                asked.add(ch.eventLoop().submit(log::info));
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        List<ConnectionInfo> infos = new ArrayList<>();
+        for (Future<ConnectionInfo> f : asked) {
+            if (f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())))
+                    && f.isSuccess()) {
+                infos.add(f.getNow());
+            }
+        }
+        infos.sort(java.util.Comparator.comparingLong(ConnectionInfo::id));
+        return infos;
+    }
+
+    /** Closes the connection with id {@code id} at once (requests in flight are not answered); false if none has it. */
+    public boolean close(long id) {
+        for (Channel ch : channels.snapshot()) {
+            ConnectionLog log = ch.pipeline().get(ConnectionLog.class);
+            if (log != null && log.id() == id) {
+                ch.close();
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Closes every connection after its queued replies, and waits for the closes to complete. */

@@ -64,8 +64,6 @@ import org.slf4j.LoggerFactory;
 final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private static final Logger LOG = LoggerFactory.getLogger(HandshakeHandler.class);
     private static final int HANDSHAKE_FLAGS = Nbd.NBD_FLAG_FIXED_NEWSTYLE | Nbd.NBD_FLAG_NO_ZEROES;
-    /** The id under which base:allocation is selected; any value is allowed, it is opaque to clients. */
-    static final int ALLOCATION_CONTEXT_ID = 1;
 
     private final ExportRegistry exports;
     private final Connections connections;
@@ -91,8 +89,10 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private boolean noZeroes;
     private boolean structuredReplies;
     private boolean extendedHeaders;
-    /** Export name of the last NBD_OPT_SET_META_CONTEXT that selected base:allocation, or null. */
-    private String allocationContextExport;
+    /** Export name of the last NBD_OPT_SET_META_CONTEXT that selected a context, or null. */
+    private String contextsExport;
+    /** What that NBD_OPT_SET_META_CONTEXT selected. */
+    private MetaContexts.Selection contexts = MetaContexts.Selection.NONE;
     /** The refusals already logged for this connection (reply type and export), made on the first one. */
     private Set<String> refusalsLogged;
 
@@ -179,6 +179,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         connections.tlsPhase(ctx.channel(), TlsPhase.ENCRYPTED);
         tlsPhase = TlsPhase.ENCRYPTED;
         identity = tls.identity(tlsHandler);
+        connection.identity(identity.toString());
         tlsHandler = null;
         LOG.debug("TLS established {} {}", connection, keyValue("identity", identity));
     }
@@ -378,7 +379,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         boolean set = option == Nbd.NBD_OPT_SET_META_CONTEXT;
         if (set) {
             // Setting replaces the previous selection even when it fails.
-            allocationContextExport = null;
+            contextsExport = null;
+            contexts = MetaContexts.Selection.NONE;
         }
         if (!mode().chunks()) {
             error(ctx, option, Nbd.NBD_REP_ERR_INVALID, "structured replies or extended headers must be negotiated first");
@@ -390,25 +392,39 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             error(ctx, option, Nbd.NBD_REP_ERR_UNKNOWN, "unknown export '" + req.exportName() + "'");
             return;
         }
-        boolean allocation = set ? MetaContexts.selects(req.queries()) : MetaContexts.lists(req.queries());
-        if (allocation) {
-            ctx.write(new OptionReply(option, Nbd.NBD_REP_META_CONTEXT,
-                    OptionReplies.metaContext(ctx.alloc(), set ? ALLOCATION_CONTEXT_ID : 0, Nbd.BASE_ALLOCATION)));
-            if (set) {
-                allocationContextExport = req.exportName();
+        if (set) {
+            MetaContexts.Selection selected = MetaContexts.select(export.bitmaps(), req.queries());
+            if (selected.allocation()) {
+                metaContextReply(ctx, option, MetaContexts.ALLOCATION_ID, Nbd.BASE_ALLOCATION);
+            }
+            for (int i = 0; i < selected.bitmaps().length; i++) {
+                metaContextReply(ctx, option, MetaContexts.Selection.bitmapId(i),
+                        MetaContexts.contextName(selected.bitmaps()[i]));
+            }
+            if (!selected.isEmpty()) {
+                contextsExport = req.exportName();
+                contexts = selected;
+            }
+        } else {
+            for (String name : MetaContexts.list(export.bitmaps(), req.queries())) {
+                metaContextReply(ctx, option, 0, name);
             }
         }
         ctx.writeAndFlush(ack(option));
+    }
+
+    private static void metaContextReply(ChannelHandlerContext ctx, int option, int id, String name) {
+        ctx.write(new OptionReply(option, Nbd.NBD_REP_META_CONTEXT, OptionReplies.metaContext(ctx.alloc(), id, name)));
     }
 
     private void enterTransmission(ChannelHandlerContext ctx, Export export, String requestedName,
                                    ExportConnections exportConnections) {
         cancelTimeout();
         leaveHandshake();
-        // The context applies only if it was selected for the name used to enter transmission.
-        int contextId = requestedName.equals(allocationContextExport) ? ALLOCATION_CONTEXT_ID : Session.NO_CONTEXT;
+        // The contexts apply only if they were selected for the name used to enter transmission.
+        MetaContexts.Selection selected = requestedName.equals(contextsExport) ? contexts : MetaContexts.Selection.NONE;
         TransmissionMode mode = mode();
-        Session session = new Session(export, mode, contextId, connection, exportConnections);
+        Session session = new Session(export, mode, selected, connection, exportConnections);
         ConnectionLog.opened(connection, export.name(), mode);
         // Order matters: the new handler must be in place before the decoder hands over the
         // bytes it already holds, which may be pipelined requests.
@@ -461,7 +477,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             // The spec: nothing negotiated before STARTTLS survives it.
             structuredReplies = false;
             extendedHeaders = false;
-            allocationContextExport = null;
+            contextsExport = null;
+            contexts = MetaContexts.Selection.NONE;
             tlsPhase = TlsPhase.HANDSHAKING;
             connections.tlsPhase(ctx.channel(), TlsPhase.HANDSHAKING);
             tlsHandler = tls.insert(ctx.pipeline());

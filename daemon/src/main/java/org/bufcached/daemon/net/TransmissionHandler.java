@@ -15,6 +15,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.daemon.export.BlockStore;
+import org.bufcached.daemon.export.Descriptors;
 import org.bufcached.daemon.export.Export;
 import org.bufcached.daemon.io.DataBuffers;
 import org.bufcached.protocol.Nbd;
@@ -196,8 +197,12 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
                         r.hasFlag(Nbd.NBD_CMD_FLAG_FAST_ZERO), fua, x);
                 break;
             case Nbd.NBD_CMD_BLOCK_STATUS:
-                store.blockStatus(offset, length, r.hasFlag(Nbd.NBD_CMD_FLAG_REQ_ONE) ? 1 : MAX_EXTENTS,
-                        session.extendedHeaders(), x);
+                if (session.contexts().allocation()) {
+                    store.blockStatus(offset, length, r.hasFlag(Nbd.NBD_CMD_FLAG_REQ_ONE) ? 1 : MAX_EXTENTS,
+                            session.extendedHeaders(), x);
+                } else {
+                    x.done(null); // the dirty bitmaps' chunks are made with the reply, from memory
+                }
                 break;
             default:
                 throw new IllegalStateException("validated request of unknown type " + r.type());
@@ -210,6 +215,10 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     /** On the event loop, when the store has answered: write the reply. */
     void reply(Exchange x) {
         try {
+            if (x.error == null && (x.type == Nbd.NBD_CMD_WRITE || x.type == Nbd.NBD_CMD_TRIM
+                    || x.type == Nbd.NBD_CMD_WRITE_ZEROES)) {
+                store.changeAcknowledged(x.offset, x.length);
+            }
             writeReply(x);
         } catch (RuntimeException | Error e) {
             // The reply could not be written whole: the stream is out of step, only a close is safe.
@@ -228,10 +237,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         } else if (x.type == Nbd.NBD_CMD_READ) {
             writeRead(x);
         } else if (x.type == Nbd.NBD_CMD_BLOCK_STATUS) {
-            ByteBuf descriptors = x.data;
-            ctx.write(chunks.blockStatusHeader(alloc, x.cookie, x.offset, true, session.allocationContextId(),
-                    descriptors.readableBytes()), ctx.voidPromise());
-            ctx.write(descriptors, ctx.voidPromise());
+            writeBlockStatus(x);
         } else if (session.extendedHeaders()) {
             // Extended headers have no simple reply, not even for success without data.
             ctx.write(chunks.none(alloc, x.cookie, x.offset), ctx.voidPromise());
@@ -240,6 +246,38 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.flush();
         observer.completed(session.export().name(), x.type, x.length, x.error, System.nanoTime() - x.startNanos);
+    }
+
+    /**
+     * One chunk per selected context: the dirty bitmaps' from their bits now,
+     * then base:allocation's from the store; the last carries DONE. A selected
+     * bitmap removed since makes the request fail: its context no longer exists.
+     */
+    private void writeBlockStatus(Exchange x) {
+        MetaContexts.Selection contexts = session.contexts();
+        var removed = contexts.removed();
+        if (removed != null) {
+            x.error = NbdError.EINVAL;
+            x.message = "dirty bitmap '" + removed.name() + "' was removed";
+            writeError(x);
+            return;
+        }
+        int maxExtents = x.hasFlag(Nbd.NBD_CMD_FLAG_REQ_ONE) ? 1 : MAX_EXTENTS;
+        var bitmaps = contexts.bitmaps();
+        for (int i = 0; i < bitmaps.length; i++) {
+            ByteBuf descriptors = Descriptors.status(alloc, bitmaps[i].extents(x.offset, x.length, maxExtents),
+                    session.extendedHeaders());
+            boolean last = !contexts.allocation() && i == bitmaps.length - 1;
+            ctx.write(chunks.blockStatusHeader(alloc, x.cookie, x.offset, last, MetaContexts.Selection.bitmapId(i),
+                    descriptors.readableBytes()), ctx.voidPromise());
+            ctx.write(descriptors, ctx.voidPromise());
+        }
+        if (contexts.allocation()) {
+            ByteBuf descriptors = x.data;
+            ctx.write(chunks.blockStatusHeader(alloc, x.cookie, x.offset, true, MetaContexts.ALLOCATION_ID,
+                    descriptors.readableBytes()), ctx.voidPromise());
+            ctx.write(descriptors, ctx.voidPromise());
+        }
     }
 
     private void writeRead(Exchange x) {

@@ -20,6 +20,7 @@ import org.bufcached.daemon.net.Connections;
  * live settings changed (allow lists) keep their store under the new settings.
  */
 public final class ExportReconciler {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Reloader.class);
     private final ExportRegistry exports;
     private final Connections connections;
     private final CheckedOpener opener;
@@ -60,7 +61,7 @@ public final class ExportReconciler {
         for (Export export : exports.snapshot()) {
             // What is left to differ are live settings: same store, new configuration.
             loaded.export(export.name()).filter(config -> !config.equals(export.config()))
-                    .ifPresent(config -> swap(new Export(config, export.store())));
+                    .ifPresent(config -> swap(live(export, config)));
         }
         // Refuse new requests on all of them first, so their drains overlap.
         List<ExportDrain> drains = new ArrayList<>();
@@ -86,6 +87,20 @@ public final class ExportReconciler {
             throw e;
         }
         return opened;
+    }
+
+    /**
+     * The export under its new live settings, same store; bitmaps newly
+     * configured are created (one that cannot be is logged, the rest applies).
+     */
+    private static Export live(Export export, ExportConfig config) {
+        try {
+            export.bitmaps().ensure(config.bitmaps());
+        } catch (IOException e) {
+            LOG.error("reload: export '{}': a configured bitmap could not be created: {}", export.name(),
+                    e.getMessage());
+        }
+        return new Export(config, export.store());
     }
 
     /** Puts {@code replacement} in place of the export of the same name; returns the one it replaced. */

@@ -2,6 +2,8 @@ package org.bufcached.daemon.reload;
 
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
@@ -44,28 +46,40 @@ public final class Reloader implements AutoCloseable {
         thread.execute(this::reload);
     }
 
+    /** How one reload ended, and why it was rejected (the lines the log has too). */
+    public record Report(Outcome outcome, List<String> problems) {
+    }
+
     /** Reloads now, on the calling thread. */
-    public synchronized Outcome reload() {
+    public Outcome reload() {
+        return reloadReporting().outcome();
+    }
+
+    /** Reloads now, on the calling thread, and says why a rejected reload was rejected: for the admin socket. */
+    public synchronized Report reloadReporting() {
         LOG.info("reload: reading the configuration");
         notifier.reloading("reloading configuration");
-        Outcome outcome = load();
+        List<String> problems = new ArrayList<>();
+        Outcome outcome = load(problems);
         outcomes.accept(outcome);
         notifier.ready(outcome == Outcome.REJECTED ? "reload failed, configuration unchanged; " + target.status()
                 : target.status());
-        return outcome;
+        return new Report(outcome, problems);
     }
 
-    private Outcome load() {
+    private Outcome load(List<String> problems) {
         BufcachedConfig loaded;
         try {
             loaded = source.load();
         } catch (ConfigException e) {
             for (ConfigProblem problem : e.problems()) {
                 LOG.error("reload rejected: {}", problem);
+                problems.add(problem.toString());
             }
             return Outcome.REJECTED;
         } catch (IllegalArgumentException e) {
             LOG.error("reload rejected: {}", e.getMessage());
+            problems.add(e.getMessage());
             return Outcome.REJECTED;
         }
         ConfigDiff diff = ConfigDiff.between(target.running(), loaded);
@@ -74,6 +88,7 @@ public final class Reloader implements AutoCloseable {
             target.apply(diff, loaded);
         } catch (IOException e) {
             LOG.error("reload rejected, nothing changed: {}", e.getMessage());
+            problems.add(e.getMessage());
             return Outcome.REJECTED;
         }
         if (diff.isEmpty()) {

@@ -129,6 +129,16 @@ public final class TestDaemon implements AutoCloseable {
             return this;
         }
 
+        /** Adds a dirty bitmap of the default granularity to an export added before. */
+        public Builder bitmap(String name, String bitmap) {
+            ExportConfig e = exports.get(name);
+            List<org.bufcached.config.BitmapConfig> bitmaps = new ArrayList<>(e.bitmaps());
+            bitmaps.add(new org.bufcached.config.BitmapConfig(bitmap, org.bufcached.config.BitmapConfig.DEFAULT_GRANULARITY));
+            exports.put(name, new ExportConfig(e.name(), e.path(), e.size(), e.readonly(), e.description(),
+                    e.blockSizes(), e.flushClass(), e.allow(), e.tls(), e.identities(), bitmaps));
+            return this;
+        }
+
         public Builder handshakeTimeout(Duration timeout) {
             this.handshakeTimeout = timeout;
             return this;
