@@ -69,7 +69,13 @@ public final class ExportOpener {
         try {
             ExportBitmaps set = bitmaps.acquire(config.name(), config.path(), cached.size(), config.bitmaps());
             return new TrackedBlockStore(cached, set, () -> bitmaps.release(set));
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            cached.close();
+            // Not the export file's own error: say which file, and keep ExportErrors from reading it as one.
+            String what = e instanceof java.nio.file.FileSystemException || e instanceof PosixException
+                    ? "dirty bitmap files beside " + config.path() + ": " + e.getMessage() : e.getMessage();
+            throw new IOException(what, e);
+        } catch (RuntimeException e) {
             cached.close();
             throw e;
         }

@@ -19,7 +19,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.bufcached.client.cli.BufcacheMain;
 import org.bufcached.daemon.bitmap.ExportBitmaps;
+import org.bufcached.daemon.testing.Chunk;
+import org.bufcached.daemon.testing.NbdWire;
+import org.bufcached.daemon.testing.OptionReply;
 import org.bufcached.daemon.testing.RawClient;
+import org.bufcached.daemon.testing.Reply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -122,6 +126,35 @@ class AdminSocketIT {
             }
             assertThat(admin(d, "exports").out()).contains("b (0)");
             assertThat(d.log()).contains("admin request refused peer=unix:pid=");
+        }
+    }
+
+    @Test
+    void blockStatusAnswersEverySelectedContextAndARemovedBitmapIsAnError() throws Exception {
+        try (DaemonProcess d = start()) {
+            admin(d, "bitmap", "add", "d", "b");
+            try (RawClient c = RawClient.connect(UnixDomainSocketAddress.of(d.socket())).handshake()
+                    .structuredReplies()) {
+                List<OptionReply> set = c.option(NbdWire.OPT_SET_META_CONTEXT, RawClient.metaContextRequest("d",
+                        "qemu:dirty-bitmap:b", "base:allocation", "qemu:dirty-bitmap:", "qemu:dirty-bitmap:nope"));
+                assertThat(set).extracting(OptionReply::type).containsExactly(NbdWire.REP_META_CONTEXT,
+                        NbdWire.REP_META_CONTEXT, NbdWire.REP_ACK);
+                c.enter("d");
+                c.write(70000, new byte[100]).assertOk();
+                Reply status = c.request(NbdWire.CMD_BLOCK_STATUS, 0, 0, 4 * 65536).assertOk();
+                List<Chunk> chunks = status.chunks();
+                assertThat(chunks).hasSize(2).allMatch(chunk -> chunk.type() == NbdWire.REPLY_TYPE_BLOCK_STATUS);
+                assertThat(chunks.get(1).done()).isTrue();
+                ByteBuffer bitmap = ByteBuffer.wrap(chunks.get(0).payload());
+                bitmap.getInt(); // its context id
+                assertThat(new long[] {bitmap.getInt(), bitmap.getInt(), bitmap.getInt(), bitmap.getInt(),
+                        bitmap.getInt(), bitmap.getInt()}).containsExactly(65536, 0, 65536, 1, 2 * 65536, 0);
+
+                admin(d, "bitmap", "remove", "d", "b");
+                Reply removed = c.request(NbdWire.CMD_BLOCK_STATUS, 0, 0, 65536).assertError(NbdWire.EINVAL);
+                assertThat(removed.errorMessage()).isEqualTo("dirty bitmap 'b' was removed");
+                c.read(0, 512).assertOk();
+            }
         }
     }
 
