@@ -1,24 +1,21 @@
 package org.bufcached.daemon.interop;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import org.bufcached.client.cli.BufcacheMain;
 import org.bufcached.daemon.bitmap.ExportBitmaps;
+import org.bufcached.daemon.testing.AdminSocket;
 import org.bufcached.daemon.testing.Chunk;
 import org.bufcached.daemon.testing.NbdWire;
 import org.bufcached.daemon.testing.OptionReply;
@@ -28,111 +25,180 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The admin socket against a running daemon: every {@code bufcache admin}
- * subcommand; only the socket's owner can connect; malformed requests, unknown
- * exports, bitmaps, connections, paths and methods get a JSON error, change
- * nothing and leave the daemon serving.
+ * The admin API over the admin socket of a running daemon, request by request
+ * (the client module tests {@code bufcache admin} on top of it): every action
+ * works and is logged with who asked; only the socket's owner can connect;
+ * malformed requests, unknown exports, bitmaps, connections, paths and methods
+ * get a JSON error, change nothing and leave the daemon serving.
  */
 class AdminSocketIT {
+    private static final String BITMAPS = "/v1/exports/d/bitmaps";
+    /** Python that connects to the AF_UNIX socket argv[1] and asks for the exports: exit 3 if refused. */
+    private static final String CONNECT = String.join("\n",
+            "import socket, sys",
+            "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+            "try:",
+            "    s.connect(sys.argv[1])",
+            "except PermissionError as e:",
+            "    print('refused:', e.strerror)",
+            "    sys.exit(3)",
+            "s.sendall(b'GET /v1/exports HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')",
+            "reply = b''",
+            "while chunk := s.recv(8192):",
+            "    reply += chunk",
+            "print(reply.decode().split('\\r\\n')[0])");
+
     @TempDir
     Path dir;
-
-    /** What one run of {@code bufcache admin} printed and returned. */
-    private record Run(int code, String out, String err) {
-    }
-
-    private Run admin(DaemonProcess d, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        List<String> all = new ArrayList<>(List.of("admin", "--socket", d.dir().resolve("admin.sock").toString()));
-        all.addAll(List.of(args));
-        int code = BufcacheMain.commandLine(new PrintWriter(out), new PrintWriter(err))
-                .execute(all.toArray(new String[0]));
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private DaemonProcess start() throws IOException {
         return DaemonProcess.builder(dir).export("d", 16 * DaemonProcess.MiB, false, "admin test")
                 .args("--admin-socket", dir.resolve("admin.sock").toString()).start();
     }
 
+    private AdminSocket admin() {
+        return new AdminSocket(dir.resolve("admin.sock"));
+    }
+
+    /** How the daemon names this JVM as a peer on a unix socket (SO_PEERCRED). */
+    private static String me() throws IOException {
+        return "unix:pid=" + ProcessHandle.current().pid() + ",uid="
+                + Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    }
+
+    /** The one export the daemon has, as GET /v1/exports lists it. */
+    private static JsonNode onlyExport(AdminSocket admin) throws IOException {
+        JsonNode exports = admin.get("/v1/exports").expect(200).body().path("exports");
+        assertThat(exports).hasSize(1);
+        return exports.get(0);
+    }
+
     @Test
-    void everySubcommandWorksAndIsLoggedWithWhoAsked() throws Exception {
+    void everyActionWorksAndIsLoggedWithWhoAsked() throws Exception {
         try (DaemonProcess d = start()) {
             assertThat(Files.getPosixFilePermissions(dir.resolve("admin.sock")))
                     .isEqualTo(PosixFilePermissions.fromString("rw-------"));
-            assertThat(admin(d, "exports").out()).containsPattern("d +serving +yes +0 +0 +-");
+            AdminSocket admin = admin();
+            JsonNode export = onlyExport(admin);
+            assertThat(export.path("name").asText()).isEqualTo("d");
+            assertThat(export.path("path").asText()).isEqualTo(d.file("d").toString());
+            assertThat(export.path("size").asLong()).isEqualTo(16 * DaemonProcess.MiB);
+            assertThat(export.path("readonly").asBoolean(true)).isFalse();
+            assertThat(export.path("state").asText()).isEqualTo("serving");
+            assertThat(export.path("durable").asBoolean()).isTrue();
+            assertThat(export.path("connections").asInt(-1)).isZero();
+            assertThat(export.path("bitmaps")).isEmpty();
 
-            assertThat(admin(d, "bitmap", "add", "d", "b", "--granularity", "4K").out())
-                    .contains("added bitmap b to export d (context qemu:dirty-bitmap:b, granularity 4096)");
+            JsonNode added = admin.post(BITMAPS, "{\"name\": \"b\", \"granularity\": 4096}").expect(201).body();
             Path file = ExportBitmaps.fileOf(d.file("d"), "b");
+            assertThat(added.path("context").asText()).isEqualTo("qemu:dirty-bitmap:b");
+            assertThat(added.path("granularity").asLong()).isEqualTo(4096);
+            assertThat(added.path("dirty_bytes").asLong(-1)).isZero();
+            assertThat(added.path("file").asText()).isEqualTo(file.toString());
             assertThat(file).exists();
+
+            long id;
             try (RawClient c = d.open("d", true)) {
-                Run connections = admin(d, "connections");
-                assertThat(connections.out()).containsPattern("unix:pid=" + ProcessHandle.current().pid()
-                        + ",uid=\\d+ +d ");
-                String id = connections.out().lines().skip(1).findFirst().orElseThrow().strip().split(" +")[0];
-                assertThat(admin(d, "--json", "exports").out()).contains("\"connections\" : 1")
-                        .contains("\"name\" : \"b\"");
-                assertThat(admin(d, "close", id).out()).contains("closed connection " + id);
+                c.write(70000, new byte[100]).assertOk();
+                JsonNode connections = admin.get("/v1/connections").expect(200).body().path("connections");
+                assertThat(connections).hasSize(1);
+                JsonNode connection = connections.get(0);
+                assertThat(connection.path("peer").asText()).isEqualTo(me());
+                assertThat(connection.path("export").asText()).isEqualTo("d");
+                assertThat(connection.path("requests").asLong()).isPositive();
+                export = onlyExport(admin);
+                assertThat(export.path("connections").asInt()).isEqualTo(1);
+                assertThat(export.path("bitmaps").get(0).path("dirty_bytes").asLong())
+                        .as("the write's one 4 KiB granule").isEqualTo(4096);
+
+                id = connection.path("id").asLong();
+                assertThat(admin.delete("/v1/connections/" + id).expect(200).body().path("closed").asLong())
+                        .isEqualTo(id);
                 c.assertClosedWithin(Duration.ofSeconds(5));
             }
-            assertThat(admin(d, "bitmap", "clear", "d", "b").code()).isZero();
-            assertThat(admin(d, "bitmap", "remove", "d", "b").out()).contains("removed bitmap b of export d");
-            assertThat(file).doesNotExist();
-            assertThat(admin(d, "reload").out()).contains("reload unchanged");
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> admin.get("/v1/connections").expect(200).body().path("connections").isEmpty());
 
+            assertThat(admin.post(BITMAPS + "/b/clear", "").expect(200).body().path("dirty_bytes").asLong(-1)).isZero();
+            assertThat(onlyExport(admin).path("bitmaps").get(0).path("dirty_bytes").asLong(-1)).isZero();
+            assertThat(admin.delete(BITMAPS + "/b").expect(200).body().path("removed").asText()).isEqualTo("b");
+            assertThat(file).doesNotExist();
+            assertThat(onlyExport(admin).path("bitmaps")).isEmpty();
+
+            JsonNode unchanged = admin.post("/v1/reload", "").expect(200).body();
+            assertThat(unchanged.path("result").asText()).isEqualTo("unchanged");
+            assertThat(unchanged.path("problems")).isEmpty();
             Path config = dir.resolve("bufcached-it.yaml");
             String good = Files.readString(config);
             Files.writeString(config, good + "cache:\n  sise: 1G\n");
-            Run rejected = admin(d, "reload");
-            assertThat(rejected.code()).isEqualTo(1);
-            assertThat(rejected.out()).contains("reload rejected").contains("unknown key 'sise' (did you mean 'size'?)");
+            JsonNode rejected = admin.post("/v1/reload", "").expect(200).body();
+            assertThat(rejected.path("result").asText()).isEqualTo("rejected");
+            assertThat(rejected.path("problems").toString()).contains("unknown key 'sise' (did you mean 'size'?)");
             Files.writeString(config, good);
 
-            assertThat(d.log()).containsPattern("admin request peer=unix:pid=\\d+,uid=\\d+ method=POST "
-                    + "path=/v1/exports/d/bitmaps status=201 result=added bitmap 'b'")
-                    .contains("path=/v1/reload status=200 result=reload rejected");
+            assertThat(d.log()).contains("admin request peer=" + me() + " method=GET path=/v1/exports status=200 "
+                            + "result=1 exports")
+                    .contains("admin request peer=" + me() + " method=POST path=/v1/exports/d/bitmaps status=201 "
+                            + "result=added bitmap 'b' (granularity 4096) to export 'd'")
+                    .contains("method=DELETE path=/v1/connections/" + id + " status=200 result=closed connection conn="
+                            + id)
+                    .contains("method=POST path=/v1/exports/d/bitmaps/b/clear status=200 result=cleared bitmap 'b'")
+                    .contains("method=DELETE path=/v1/exports/d/bitmaps/b status=200 result=removed bitmap 'b'")
+                    .contains("method=POST path=/v1/reload status=200 result=reload unchanged")
+                    .contains("method=POST path=/v1/reload status=200 result=reload rejected");
         }
     }
 
     @Test
     void badRequestsGetJsonErrorsAndChangeNothing() throws Exception {
         try (DaemonProcess d = start()) {
-            assertThat(http(d, "POST", "/v1/exports/d/bitmaps", "{\"name\":"))
-                    .startsWith("HTTP/1.1 400").contains("\"error\" : \"malformed JSON: ");
-            assertThat(http(d, "POST", "/v1/exports/d/bitmaps", "[1]")).startsWith("HTTP/1.1 400")
-                    .contains("expected {\\\"name\\\": \\\"B\\\", \\\"granularity\\\": 65536}");
-            assertThat(http(d, "POST", "/v1/exports/d/bitmaps", "{\"name\":\"x\",\"granularity\":3000}"))
-                    .startsWith("HTTP/1.1 400").contains("granularity must be a power of two");
-            assertThat(http(d, "POST", "/v1/exports/d/bitmaps", "{\"name\":\"../x\"}"))
-                    .startsWith("HTTP/1.1 400").contains("bitmap name");
-            assertThat(http(d, "GET", "/v1/nothing", "")).startsWith("HTTP/1.1 404");
-            assertThat(http(d, "PUT", "/v1/exports", "")).startsWith("HTTP/1.1 405");
-            assertThat(http(d, "DELETE", "/v1/connections/x", "")).startsWith("HTTP/1.1 400");
+            AdminSocket admin = admin();
+            assertThat(admin.post(BITMAPS, "{\"name\":").expect(400).error()).startsWith("malformed JSON: ");
+            assertThat(admin.post(BITMAPS, "[1]").expect(400).error())
+                    .isEqualTo("expected {\"name\": \"B\", \"granularity\": 65536}");
+            assertThat(admin.post(BITMAPS, "{\"name\":\"x\",\"granularity\":3000}").expect(400).error())
+                    .startsWith("granularity must be a power of two");
+            assertThat(admin.post(BITMAPS, "{\"name\":\"../x\"}").expect(400).error())
+                    .startsWith("bitmap name \"../x\"");
+            assertThat(admin.get("/v1/nothing").expect(404).error()).isEqualTo("no such path");
+            assertThat(admin.request("PUT", "/v1/exports", "").expect(405).error()).isEqualTo("use GET");
+            assertThat(admin.delete(BITMAPS).expect(405).error()).isEqualTo("use POST to add a bitmap");
+            assertThat(admin.delete("/v1/connections/x").expect(400).error())
+                    .isEqualTo("a connection id is a number, got 'x'");
 
-            Run unknownExport = admin(d, "bitmap", "add", "zz", "b");
-            assertThat(unknownExport.code()).isEqualTo(1);
-            assertThat(unknownExport.err()).contains("bufcache: admin: no export 'zz'");
-            assertThat(admin(d, "bitmap", "clear", "d", "nope").err()).contains("export 'd' has no bitmap 'nope'");
-            assertThat(admin(d, "bitmap", "remove", "zz", "b").err()).contains("no export 'zz'");
-            assertThat(admin(d, "close", "987654").err()).contains("no open connection 987654");
-            admin(d, "bitmap", "add", "d", "b");
-            assertThat(admin(d, "bitmap", "add", "d", "b").err()).contains("export 'd' already has a bitmap 'b'");
+            assertThat(admin.post("/v1/exports/zz/bitmaps", "{\"name\":\"b\"}").expect(404).error())
+                    .isEqualTo("no export 'zz'");
+            assertThat(admin.post(BITMAPS + "/nope/clear", "").expect(404).error())
+                    .isEqualTo("export 'd' has no bitmap 'nope'");
+            assertThat(admin.delete("/v1/exports/zz/bitmaps/b").expect(404).error()).isEqualTo("no export 'zz'");
+            assertThat(admin.delete("/v1/connections/987654").expect(404).error())
+                    .isEqualTo("no open connection 987654");
+            admin.post(BITMAPS, "{\"name\":\"b\",\"granularity\":\"64KiB\"}").expect(201);
+            assertThat(admin.post(BITMAPS, "{\"name\":\"b\",\"granularity\":4096}").expect(409).error())
+                    .isEqualTo("export 'd' already has a bitmap 'b'");
 
             try (var files = Files.list(dir.resolve("exports"))) {
                 assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("d.img",
                         ".d.img.bitmap-b");
             }
-            assertThat(admin(d, "exports").out()).contains("b (0)");
-            assertThat(d.log()).contains("admin request refused peer=unix:pid=");
+            JsonNode bitmaps = onlyExport(admin).path("bitmaps");
+            assertThat(bitmaps).hasSize(1);
+            assertThat(bitmaps.get(0).path("name").asText()).isEqualTo("b");
+            assertThat(bitmaps.get(0).path("granularity").asLong()).as("the first add's").isEqualTo(65536);
+            assertThat(bitmaps.get(0).path("dirty_bytes").asLong(-1)).isZero();
+            assertThat(d.log()).contains("admin request refused peer=" + me() + " method=POST "
+                    + "path=/v1/exports/zz/bitmaps status=404 reason=error: no export 'zz'");
+            try (RawClient c = d.open("d", true)) {
+                c.read(0, 512).assertOk();
+            }
         }
     }
 
     @Test
     void blockStatusAnswersEverySelectedContextAndARemovedBitmapIsAnError() throws Exception {
         try (DaemonProcess d = start()) {
-            admin(d, "bitmap", "add", "d", "b");
+            AdminSocket admin = admin();
+            admin.post("/v1/exports/d/bitmaps", "{\"name\": \"b\"}").expect(201);
             try (RawClient c = RawClient.connect(UnixDomainSocketAddress.of(d.socket())).handshake()
                     .structuredReplies()) {
                 List<OptionReply> set = c.option(NbdWire.OPT_SET_META_CONTEXT, RawClient.metaContextRequest("d",
@@ -150,7 +216,7 @@ class AdminSocketIT {
                 assertThat(new long[] {bitmap.getInt(), bitmap.getInt(), bitmap.getInt(), bitmap.getInt(),
                         bitmap.getInt(), bitmap.getInt()}).containsExactly(65536, 0, 65536, 1, 2 * 65536, 0);
 
-                admin(d, "bitmap", "remove", "d", "b");
+                admin.delete("/v1/exports/d/bitmaps/b").expect(200);
                 Reply removed = c.request(NbdWire.CMD_BLOCK_STATUS, 0, 0, 65536).assertError(NbdWire.EINVAL);
                 assertThat(removed.errorMessage()).isEqualTo("dirty bitmap 'b' was removed");
                 c.read(0, 512).assertOk();
@@ -162,37 +228,21 @@ class AdminSocketIT {
     void onlyTheOwnerCanConnect() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "needs root to run a client as another user");
         Tool.require("setpriv", "util-linux");
-        Path client = Path.of(System.getProperty("user.dir")).resolve("../client/target/bufcache.jar").normalize();
-        assumeTrue(Files.exists(client), client + " is not built");
         try (DaemonProcess d = start()) {
             // Every directory up to the socket is searchable: only the socket's own mode keeps others out.
             for (Path p = dir; p != null && !p.equals(p.getRoot()); p = p.getParent()) {
-                if (!Files.getPosixFilePermissions(p).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
                     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
                 }
             }
+            String socket = dir.resolve("admin.sock").toString();
             Tool.Result other = Tool.run(Duration.ofSeconds(60), "setpriv", "--reuid=65534", "--regid=65534",
-                    "--clear-groups", DaemonProcess.javaExecutable(), "-jar", client.toString(), "admin",
-                    "--socket", dir.resolve("admin.sock").toString(), "exports");
-            assertThat(other.exitCode()).isEqualTo(1);
-            assertThat(other.stderr()).contains("permission denied on " + dir.resolve("admin.sock"));
-            assertThat(admin(d, "exports").code()).isZero();
-        }
-    }
-
-    /** A raw HTTP request over the admin socket; the daemon answers and closes. */
-    private static String http(DaemonProcess d, String method, String path, String body) throws IOException {
-        byte[] content = body.getBytes(StandardCharsets.UTF_8);
-        String head = method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + content.length + "\r\n\r\n";
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(d.dir().resolve("admin.sock")));
-            ch.write(ByteBuffer.wrap((head + body).getBytes(StandardCharsets.UTF_8)));
-            StringBuilder reply = new StringBuilder();
-            ByteBuffer in = ByteBuffer.allocate(8192);
-            while (ch.read(in.clear()) >= 0) {
-                reply.append(new String(in.array(), 0, in.position(), StandardCharsets.UTF_8));
-            }
-            return reply.toString();
+                    "--clear-groups", Tool.PYTHON, "-c", CONNECT, socket);
+            assertThat(other.exitCode()).as(other.describe()).isEqualTo(3);
+            assertThat(other.stdout()).isEqualTo("refused: Permission denied\n");
+            Tool.Result owner = Tool.run(Duration.ofSeconds(60), Tool.PYTHON, "-c", CONNECT, socket).assertOk();
+            assertThat(owner.stdout()).isEqualTo("HTTP/1.1 200 OK\n");
+            admin().get("/v1/exports").expect(200);
         }
     }
 }

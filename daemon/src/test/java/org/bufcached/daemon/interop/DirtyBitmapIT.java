@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
-import org.bufcached.client.cli.BufcacheMain;
+import org.bufcached.daemon.testing.AdminSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * exactly what {@code nbdinfo --map=qemu:dirty-bitmap:b} and qemu-img map (with
  * x-dirty-bitmap) report, at the bitmap's granularity; an incremental backup
  * made with python3-libnbd from the dirty extents only rebuilds the export byte
- * for byte; a clear through {@code bufcache admin} empties the bitmap and later
+ * for byte; a clear through the admin socket empties the bitmap and later
  * writes mark it again; SIGTERM and SIGKILL lose no bit.
  */
 class DirtyBitmapIT {
@@ -61,7 +59,9 @@ class DirtyBitmapIT {
             assertThat(qemuImgMap(d, "b")).isEqualTo(expected.runs(SIZE));
 
             // The backup cycle: clear, full copy, more changes, then copy only what is dirty.
-            admin(d, "bitmap", "clear", "d", "b");
+            JsonNode cleared = new AdminSocket(dir.resolve("admin.sock")).post("/v1/exports/d/bitmaps/b/clear", "")
+                    .expect(200).body();
+            assertThat(cleared.path("dirty_bytes").asLong(-1)).isZero();
             assertThat(nbdinfoMap(uri, "b")).isEmpty();
             Path full = dir.resolve("full.img");
             Tool.run("nbdcopy", uri, full.toString()).assertOk();
@@ -116,17 +116,6 @@ class DirtyBitmapIT {
         Tool.run("qemu-io", "-f", "raw", "-c", command, d.uri("d")).assertOk();
         expected.add(offset, length);
         coarse.add(offset, length);
-    }
-
-    /** Runs {@code bufcache admin --socket ... ARGS} in this JVM; fails unless it exits 0. */
-    static String admin(DaemonProcess d, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        List<String> all = new ArrayList<>(List.of("admin", "--socket", d.dir().resolve("admin.sock").toString()));
-        all.addAll(List.of(args));
-        int code = BufcacheMain.commandLine(new PrintWriter(out), new PrintWriter(err)).execute(all.toArray(new String[0]));
-        assertThat(code).as("bufcache %s: %s", all, err).isZero();
-        return out.toString();
     }
 
     /** The dirty runs nbdinfo reports, as [offset, end) pairs. */
