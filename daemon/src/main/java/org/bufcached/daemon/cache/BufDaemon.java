@@ -82,31 +82,16 @@ final class BufDaemon implements Runnable {
         return thread.getName();
     }
 
-    /**
-     * buf_daemon1: once asked (or past lodirtybufspace), flush down to half of it,
-     * bounded by running write-back; then sleep.
-     *
-     * <p>Unlike the seed, a pass that only timed out does not flush between the low
-     * mark's half and the low mark. The pages are the kernel's page cache, which
-     * writes them back on its own schedule (dirty_expire, dirty_background); flushing
-     * them early repeats that work, on the daemon's cores, for every rewrite of a
-     * hot range (1 MiB rewrites of a 1 GiB file cost 1140 us of CPU per request with
-     * the flushers at work, 600 without). FLUSH and the sync interval, not the
-     * flushers, bound what a
-     * client can have in doubt; the flushers keep dirty space under the marks
-     * writers wait at, and clean buffers for getnewbuf.
-     */
+    /** buf_daemon1: flush while above the limit, bounded by running write-back; then sleep. */
     @Override
     public void run() {
         WorkerThreads threads = cache.threads;
-        boolean requested = true;
         while (running) {
             threads.enter();
             try {
                 space.waitrunningbufspace(heavy);
                 long limit = space.lodirtybufspace / 2;
-                boolean flush = requested || limit(space.lodirtybufspace);
-                while (flush && running && limit(limit)) {
+                while (running && limit(limit)) {
                     if (!active) {
                         active = true;
                         LOG.debug("{}: flushing ({} dirty bytes, {} running)", name(), space.dirtykvaspace.get(),
@@ -132,7 +117,7 @@ final class BufDaemon implements Runnable {
                 threads.exit();
             }
             space.recheckWaiters();
-            requested = space.bd_sleep(heavy);
+            space.bd_sleep(heavy);
         }
     }
 

@@ -233,23 +233,19 @@ public final class BufSpace {
     /**
      * A daemon sleeps until requested, or {@link #BD_SLEEP_MILLIS} pass: shorter
      * than the seed's hz so that a backing file cut short or replaced under its
-     * export is noticed within a tenth of a second. Returns whether it was asked
-     * to flush (a request was pending or woke it).
+     * export is noticed within a tenth of a second.
      */
-    boolean bd_sleep(boolean heavy) {
+    void bd_sleep(boolean heavy) {
         AtomicInteger req = heavy ? bd_request_hw : bd_request;
         Object monitor = heavy ? bdWakeupHw : bdWakeup;
         synchronized (monitor) {
-            if (req.getAndSet(0) != 0) {
-                return true;
+            if (req.getAndSet(0) == 0) {
+                try {
+                    monitor.wait(BD_SLEEP_MILLIS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
-            try {
-                monitor.wait(BD_SLEEP_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            // Wakers raise the request before they notify, under this monitor.
-            return req.get() != 0;
         }
     }
 
