@@ -807,7 +807,7 @@ public final class BufCache implements AutoCloseable {
      * A retired window should be unmapped soon: drop the buffers that map through
      * it and that nobody holds, locks or has dirty (those go when released).
      */
-    private void evictWindow(Window w) {
+    void evictWindow(Window w) {
         CachedFile f = w.file();
         long first = w.mapping().fileOffset() / space.bufferSize;
         long last = (w.mapping().fileOffset() + w.length() - 1) / space.bufferSize;

@@ -109,6 +109,7 @@ final class BufDaemon implements Runnable {
                     active = false;
                     LOG.debug("{}: idle ({} dirty bytes)", name(), space.dirtykvaspace.get());
                 }
+                releaseRetiredWindows();
                 cache.reclaimWindows();
                 maintainFiles();
             } catch (RuntimeException e) {
@@ -118,6 +119,39 @@ final class BufDaemon implements Runnable {
             }
             space.recheckWaiters();
             space.bd_sleep(heavy);
+        }
+    }
+
+    /**
+     * A retired window stays mapped while a buffer maps through it. When it
+     * retired, its idle clean buffers were dropped; a dirty one was skipped, and
+     * below the low mark nothing would ever write it back, so the window stayed
+     * over the mapped budget for good. Each pass writes those back and drops again
+     * what has gone clean since.
+     */
+    void releaseRetiredWindows() {
+        for (Window w : cache.kva.retiredInUse()) {
+            CachedFile f = w.file();
+            if (f.heavy() != heavy || f.closed()) {
+                continue;
+            }
+            cache.evictWindow(w);
+            long first = w.mapping().fileOffset() / space.bufferSize;
+            long last = (w.mapping().fileOffset() + w.length() - 1) / space.bufferSize;
+            for (long blkno = first; blkno <= last && running; blkno++) {
+                Buf bp = cache.findblk(f, blkno, BufCache.FINDBLK_NBLOCK | BufCache.FINDBLK_KVABIO);
+                if (bp == null) {
+                    continue;
+                }
+                if (bp.windowRef != w || (bp.flags() & (Buf.B_DELWRI | Buf.B_INVAL)) != Buf.B_DELWRI
+                        || bp.qindex == BufQueues.NONE) {
+                    cache.BUF_UNLOCK(bp);
+                    continue;
+                }
+                cache.bremfree(bp);
+                bp.setFlags(Buf.B_AGE | Buf.B_KVABIO);
+                cluster_awrite(bp);
+            }
         }
     }
 

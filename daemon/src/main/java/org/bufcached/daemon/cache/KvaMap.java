@@ -124,6 +124,20 @@ final class KvaMap {
         mine.forEach(evictor);
     }
 
+    /** The retired windows some buffer still maps through (none: an empty list, nothing allocated). */
+    synchronized List<Window> retiredInUse() {
+        List<Window> inUse = List.of();
+        for (Window w : retired) {
+            if (w.refs.get() > 0) {
+                if (inUse.isEmpty()) {
+                    inUse = new ArrayList<>();
+                }
+                inUse.add(w);
+            }
+        }
+        return inUse;
+    }
+
     /** Unmaps the retired windows that no buffer and no thread can still use; returns how many. */
     int reclaim() {
         List<Window> ready = new ArrayList<>();

@@ -110,6 +110,29 @@ class BufDaemonTest {
     }
 
     @Test
+    void aDirtyBufferNoLongerKeepsARetiredWindowMappedForGood() throws Exception {
+        CacheFixture.Cfg cfg = CacheFixture.cfg();
+        cfg.clusterLimit = BS;
+        setUp(cfg, 1);
+        Buf dirty = fx.dirty(f, 0);
+        Window w = dirty.windowRef;
+        cache.kva.retire(w);
+        assertThat(w.refs.get()).as("retirement drops idle clean buffers, not dirty ones").isPositive();
+        cache.reclaimWindows();
+        assertThat(cache.kva.retiredInUse()).containsExactly(w);
+
+        BufDaemon d = daemon(Runnable::run);
+        d.releaseRetiredWindows();
+        assertThat(writtenBlocks()).as("the dirty buffer is written back").containsExactly(0L);
+        assertThat(dirty.isSet(Buf.B_DELWRI)).isFalse();
+        d.releaseRetiredWindows();
+        assertThat(w.refs.get()).as("and dropped once clean").isZero();
+        assertThat(cache.kva.retiredInUse()).isEmpty();
+        cache.threads.checkpoint();
+        assertThat(cache.reclaimWindows()).as("then unmapped").isEqualTo(1);
+    }
+
+    @Test
     void invalidDirtyBuffersAreDisposedNotWritten() throws Exception {
         CacheFixture.Cfg cfg = CacheFixture.cfg();
         cfg.clusterLimit = BS;
