@@ -11,6 +11,8 @@ import org.bufcached.protocol.NbdRequest;
 /**
  * Client side of the transmission phase, outbound: a pooled {@link NbdRequest}
  * becomes a header followed by its payload as the caller's own buffer (no copy).
+ * A WRITE may also come without a payload when the caller writes the bytes itself
+ * right after it, as a file region (sendfile).
  * The request is recycled once encoded; its payload travels on. {@link #COMPACT}
  * writes 28-byte headers; {@link #EXTENDED}, after NBD_OPT_EXTENDED_HEADERS, 32-byte
  * ones with a 64-bit length, and flags every request that carries a payload with
@@ -50,9 +52,14 @@ public final class RequestEncoder extends MessageToMessageEncoder<NbdRequest> {
                 .writeLong(r.cookie()).writeLong(r.offset()).writeInt((int) r.length());
     }
 
-    /** Writes the extended request header of {@code r} to {@code buf}, with PAYLOAD_LEN if a payload follows. */
+    /**
+     * Writes the extended request header of {@code r} to {@code buf}, with PAYLOAD_LEN if a
+     * payload follows: its own, or on a WRITE without one, the bytes the caller writes right
+     * after the header (a file region sent with sendfile).
+     */
     public static ByteBuf extendedHeader(ByteBuf buf, NbdRequest r) {
-        int flags = r.payload() != null ? r.flags() | Nbd.NBD_CMD_FLAG_PAYLOAD_LEN : r.flags();
+        boolean payload = r.payload() != null || r.type() == Nbd.NBD_CMD_WRITE;
+        int flags = payload ? r.flags() | Nbd.NBD_CMD_FLAG_PAYLOAD_LEN : r.flags();
         return buf.writeInt(Nbd.NBD_EXTENDED_REQUEST_MAGIC).writeShort(flags).writeShort(r.type())
                 .writeLong(r.cookie()).writeLong(r.offset()).writeLong(r.length());
     }

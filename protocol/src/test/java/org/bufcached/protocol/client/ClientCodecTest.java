@@ -246,6 +246,32 @@ class ClientCodecTest {
         server.finishAndReleaseAll();
     }
 
+    /** A WRITE whose bytes the caller sends after the header (a file region): the header alone, PAYLOAD_LEN set. */
+    @Test
+    void aWriteWithoutItsOwnPayloadIsAHeaderThatAnnouncesOne() {
+        EmbeddedChannel ch = new EmbeddedChannel(RequestEncoder.EXTENDED);
+        ch.writeOutbound(NbdRequest.newInstance(0, Nbd.NBD_CMD_WRITE, 7, 8192, 3, null));
+        ByteBuf header = ch.readOutbound();
+        assertThat((Object) ch.readOutbound()).as("nothing but the header").isNull();
+        assertThat(hex(header)).isEqualTo("21e41c71" + "0020" + "0001" + "0000000000000007" + "0000000000002000"
+                + "0000000000000003");
+
+        EmbeddedChannel server = new EmbeddedChannel(
+                new RequestDecoder(1 << 20, new PayloadMemory(1 << 20, 1_000_000_000L), true));
+        server.writeInbound(Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(new byte[] {4, 5, 6})));
+        NbdRequest w = server.readInbound();
+        assertThat(ByteBufUtil.getBytes(w.payload())).containsExactly(4, 5, 6);
+        w.recycle();
+        server.finishAndReleaseAll();
+
+        EmbeddedChannel compact = new EmbeddedChannel(RequestEncoder.COMPACT);
+        compact.writeOutbound(NbdRequest.newInstance(0, Nbd.NBD_CMD_WRITE, 7, 8192, 3, null));
+        ByteBuf small = compact.readOutbound();
+        assertThat(hex(small)).isEqualTo("25609513" + "0000" + "0001" + "0000000000000007" + "0000000000002000"
+                + "00000003");
+        small.release();
+    }
+
     @Test
     void extendedChunksAndTheirPayloads() {
         EmbeddedChannel ch = replies(TransmissionMode.EXTENDED, 1, 8);
