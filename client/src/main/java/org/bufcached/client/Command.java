@@ -2,6 +2,7 @@ package org.bufcached.client;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.ReferenceCounted;
 import java.util.ArrayList;
 import java.util.List;
 import org.bufcached.protocol.Nbd;
@@ -22,7 +23,8 @@ final class Command {
     final int flags;
     final long offset;
     final long length;
-    private ByteBuf payload;
+    /** The WRITE data until it goes on the wire: a {@link ByteBuf}, or a {@link io.netty.channel.FileRegion}. */
+    private ReferenceCounted payload;
     private final ReplyCallback<Object> callback;
     private final int contextId;
 
@@ -32,7 +34,8 @@ final class Command {
     private List<Extent> extents;
 
     @SuppressWarnings("unchecked")
-    Command(int type, int flags, long offset, long length, ByteBuf payload, ReplyCallback<?> callback, int contextId) {
+    Command(int type, int flags, long offset, long length, ReferenceCounted payload, ReplyCallback<?> callback,
+            int contextId) {
         this.type = type;
         this.flags = flags;
         this.offset = offset;
@@ -43,8 +46,8 @@ final class Command {
     }
 
     /** Hands the WRITE payload over to the request that goes on the wire. */
-    ByteBuf takePayload() {
-        ByteBuf p = payload;
+    ReferenceCounted takePayload() {
+        ReferenceCounted p = payload;
         payload = null;
         return p;
     }

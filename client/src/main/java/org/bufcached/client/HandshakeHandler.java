@@ -30,6 +30,9 @@ import org.bufcached.protocol.client.HandshakeClientDecoder;
  * fails it when the server breaks the protocol or hangs up.
  */
 final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
+    /** The name of the TLS handler in the pipeline, there for the life of a connection that negotiated TLS. */
+    static final String TLS = "tls";
+
     /** The replies to one option; the last one is final. Contents are unpooled copies. */
     record Replies(int option, List<OptionReply> replies) {
         OptionReply last() {
@@ -110,10 +113,10 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ChannelPipeline p = ctx.pipeline();
         HandshakeClientDecoder decoder = p.get(HandshakeClientDecoder.class);
         String name = p.context(decoder).name();
-        p.addFirst("tls", tls);
+        p.addFirst(TLS, tls);
         p.remove(decoder);
         if (ctx.channel().isActive()) {
-            p.addAfter("tls", name, decoder.afterStartTls());
+            p.addAfter(TLS, name, decoder.afterStartTls());
         }
         return f;
     }

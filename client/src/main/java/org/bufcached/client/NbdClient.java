@@ -3,6 +3,7 @@ package org.bufcached.client;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -11,6 +12,8 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.ReferenceCounted;
+import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -45,16 +48,26 @@ public final class NbdClient implements AutoCloseable {
      * any range.
      */
     private static final long MAX_EFFECT = 1L << 30;
+    /**
+     * The send buffer of a Unix socket connection. The default (208 KiB) holds a fifth of
+     * a 1 MiB WRITE, and each time it fills the event loop waits for the server to drain
+     * it; with 4 MiB several large WRITEs go at once. The kernel caps the value at
+     * net.core.wmem_max. TCP keeps its own tuning.
+     */
+    private static final int UNIX_SEND_BUFFER = 4 << 20;
 
     private final Channel channel;
     private final TransmissionHandler transmission;
     private final ExportInfo info;
     private final int allocationContext;
+    /** No TLS: what the transmission phase sends is what goes on the wire. */
+    private final boolean plaintext;
 
     private NbdClient(Channel channel, TransmissionHandler transmission, ExportInfo info) {
         this.channel = channel;
         this.transmission = transmission;
         this.info = info;
+        this.plaintext = channel.pipeline().get(HandshakeHandler.TLS) == null;
         Integer id = info.metaContexts().get(Nbd.BASE_ALLOCATION);
         this.allocationContext = id == null ? -1 : id;
     }
@@ -118,6 +131,8 @@ public final class NbdClient implements AutoCloseable {
         HandshakeHandler handshake = new HandshakeHandler();
         Bootstrap b = new Bootstrap().group(group).channel(Transport.channelClass(group, uri.isUnix()))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                // Netty 4.2's default (adaptive) allocator takes large READ buffers from allocateDirect.
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -127,6 +142,9 @@ public final class NbdClient implements AutoCloseable {
                 });
         if (!uri.isUnix()) {
             b.option(ChannelOption.TCP_NODELAY, true);
+        }
+        if (uri.isUnix()) {
+            b.option(ChannelOption.SO_SNDBUF, UNIX_SEND_BUFFER);
         }
         CompletableFuture<R> result = new CompletableFuture<>();
         ChannelFuture cf = b.connect(uri.address());
@@ -182,6 +200,12 @@ public final class NbdClient implements AutoCloseable {
      * socket write until the next flush.
      */
     public void submit(int type, int flags, long offset, long length, ByteBuf payload, ReplyCallback<?> callback) {
+        send(type, flags, offset, length, payload, callback);
+    }
+
+    /** {@link #submit} with the payload as a buffer or a file region. */
+    private void send(int type, int flags, long offset, long length, ReferenceCounted payload,
+                      ReplyCallback<?> callback) {
         Command c = new Command(type, flags, offset, length, payload, callback, allocationContext);
         String refusal = check(type, flags, offset, length);
         if (refusal != null) {
@@ -321,6 +345,31 @@ public final class NbdClient implements AutoCloseable {
         }
         data.release();
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * True when {@link #writeFrom} hands file data to the kernel with sendfile(2): on a
+     * plaintext connection. TLS has to encrypt the bytes in user space.
+     */
+    public boolean canSendFile() {
+        return plaintext;
+    }
+
+    /**
+     * One WRITE of {@code length} bytes of {@code file} from {@code position}, sent from
+     * the page cache to the socket by sendfile(2), never copied through user space.
+     * The file stays open and must not change until the write completes; it is read
+     * on the event loop, by the kernel, so it should be in the page cache already
+     * (a cold file makes the event loop wait for the disk). Needs
+     * {@link #canSendFile()}; {@code length} at most the maximum payload.
+     */
+    public CompletableFuture<Void> writeFrom(long offset, FileChannel file, long position, int length, boolean fua) {
+        if (!canSendFile()) {
+            return CompletableFuture.failedFuture(new NbdException("WRITE from a file needs a plaintext connection"));
+        }
+        FutureReply<Void> f = new FutureReply<>();
+        send(Nbd.NBD_CMD_WRITE, fua ? Nbd.NBD_CMD_FLAG_FUA : 0, offset, length, new FileSlice(file, position, length), f);
+        return f;
     }
 
     public CompletableFuture<Void> flush() {

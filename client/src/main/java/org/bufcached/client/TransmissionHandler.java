@@ -1,9 +1,12 @@
 package org.bufcached.client;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.FileRegion;
+import io.netty.util.ReferenceCounted;
 import io.netty.util.collection.LongObjectHashMap;
 import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
@@ -57,18 +60,20 @@ final class TransmissionHandler extends ChannelDuplexHandler implements ReplyDec
         }
         long cookie = nextCookie++;
         inFlight.put(cookie, c);
-        ctx.write(NbdRequest.newInstance(c.flags, c.type, cookie, c.offset, c.length, c.takePayload()))
-                .addListener(writeFailure);
+        // Void promises: a failed write fires exceptionCaught, which fails everything in flight.
+        ReferenceCounted payload = c.takePayload();
+        if (payload instanceof FileRegion) {
+            // The header alone (the encoder marks a WRITE as carrying its payload), then the file's bytes.
+            ctx.write(NbdRequest.newInstance(c.flags, c.type, cookie, c.offset, c.length, null), ctx.voidPromise());
+            ctx.write(payload, ctx.voidPromise());
+        } else {
+            ctx.write(NbdRequest.newInstance(c.flags, c.type, cookie, c.offset, c.length, (ByteBuf) payload),
+                    ctx.voidPromise());
+        }
         if (flush) {
             ctx.flush();
         }
     }
-
-    private final ChannelFutureListener writeFailure = f -> {
-        if (!f.isSuccess()) {
-            f.channel().pipeline().fireExceptionCaught(f.cause());
-        }
-    };
 
     /** Soft disconnect: waits for the replies in flight, then sends NBD_CMD_DISC and closes. */
     CompletableFuture<Void> disconnect() {

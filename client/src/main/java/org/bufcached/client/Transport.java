@@ -9,6 +9,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Chooses the transport: epoll where it is available (it is also the only way to
@@ -33,6 +34,23 @@ public final class Transport {
             shared = newGroup(Runtime.getRuntime().availableProcessors());
         }
         return shared;
+    }
+
+    /**
+     * Stops the shared group's event loops, if there is one, and waits for them: for a
+     * command-line JVM about to exit. A thread waiting in epoll_wait is in native code,
+     * and the JVM's exit waits up to 300 ms for such threads before it gives up on them.
+     */
+    public static synchronized void shutdownShared() {
+        if (shared != null) {
+            shutdown(shared);
+            shared = null;
+        }
+    }
+
+    /** Stops {@code group} at once (no quiet period) and waits a second at most for its threads to end. */
+    public static void shutdown(EventLoopGroup group) {
+        group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(1, TimeUnit.SECONDS);
     }
 
     static Class<? extends Channel> channelClass(EventLoopGroup group, boolean unix) {

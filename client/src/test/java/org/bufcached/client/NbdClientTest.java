@@ -6,8 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -84,6 +87,46 @@ class NbdClientTest {
             ByteBuf part = client.read(1001, 3000).get(10, TimeUnit.SECONDS);
             assertThat(ByteBufUtil.getBytes(part)).isEqualTo(java.util.Arrays.copyOfRange(data, 1001, 4001));
             part.release();
+        }
+    }
+
+    /**
+     * WRITEs whose payload is a range of a file, sent by sendfile: compact headers (nbdkit,
+     * qemu-nbd) and extended ones (bufcached, with NBD_CMD_FLAG_PAYLOAD_LEN), pipelined
+     * with a buffer WRITE in between so that headers and payloads must stay in step.
+     */
+    @ParameterizedTest
+    @EnumSource(TestServer.Kind.class)
+    void writesFromAFileGoByRegion(TestServer.Kind kind) throws Exception {
+        byte[] data = new byte[5 << 20];
+        new Random(11).nextBytes(data);
+        Path source = Files.write(dir.resolve("source.bin"), data);
+        byte[] ones = new byte[4096];
+        Arrays.fill(ones, (byte) 1);
+        try (TestServer server = TestServer.start(kind, dir, SIZE);
+             NbdClient client = NbdClient.connect(server.uri()).get(10, TimeUnit.SECONDS);
+             FileChannel file = FileChannel.open(source)) {
+            assertThat(client.canSendFile()).isTrue();
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                // the file's [i * 512 KiB, + 1 MiB) to the export at i MiB; then 4 KiB of ones right after it
+                writes.add(client.writeFrom(i * (2L << 20), file, i * (512L << 10), 1 << 20,
+                        i == 3 && client.info().has(Nbd.NBD_FLAG_SEND_FUA)));
+                writes.add(client.write(i * (2L << 20) + (1 << 20), Unpooled.wrappedBuffer(ones), false));
+            }
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+            assertThat(file.isOpen()).as("the caller's file stays open").isTrue();
+            for (int i = 0; i < 8; i++) {
+                ByteBuf b = client.read(i * (2L << 20), (1 << 20) + 4096).get(10, TimeUnit.SECONDS);
+                try {
+                    byte[] got = ByteBufUtil.getBytes(b);
+                    assertThat(Arrays.copyOfRange(got, 0, 1 << 20))
+                            .isEqualTo(Arrays.copyOfRange(data, i * (512 << 10), i * (512 << 10) + (1 << 20)));
+                    assertThat(Arrays.copyOfRange(got, 1 << 20, got.length)).isEqualTo(ones);
+                } finally {
+                    b.release();
+                }
+            }
         }
     }
 

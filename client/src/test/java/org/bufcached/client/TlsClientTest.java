@@ -12,6 +12,8 @@ import java.io.RandomAccessFile;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
@@ -157,6 +159,12 @@ class TlsClientTest {
                 assertThat(got).isEqualTo(data);
             } finally {
                 back.release();
+            }
+            // The bytes must be encrypted in user space: no sendfile, and a clear refusal.
+            assertThat(client.canSendFile()).isFalse();
+            try (FileChannel file = FileChannel.open(Files.write(Files.createTempFile("tls", ".bin"), data))) {
+                assertThatThrownBy(() -> client.writeFrom(0, file, 0, 4096, false).get(20, TimeUnit.SECONDS))
+                        .cause().isInstanceOf(NbdException.class).hasMessage("WRITE from a file needs a plaintext connection");
             }
         }
     }
