@@ -43,7 +43,7 @@ final class CopyCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE})")
     int connections;
 
-    @Option(names = "--verify", description = "re-read both sides and compare SHA-256 checksums")
+    @Option(names = "--verify", description = "re-read both sides and compare them byte for byte")
     boolean verify;
 
     @Option(names = {"-q", "--quiet"}, description = "no progress line and no summary; errors only")

@@ -17,14 +17,35 @@ interface Endpoint extends AutoCloseable {
         return 1;
     }
 
+    /**
+     * This endpoint as lane {@code lane} of a copy uses it (see {@link Pipeline}): the
+     * same data, perhaps over one connection of several. Not to be closed.
+     */
+    default Endpoint forLane(int lane) {
+        return this;
+    }
+
     /** Data, hole and zero extents of the range; a single data extent where nothing is known. */
     CompletableFuture<List<Extent>> extents(long offset, long length);
 
     /** The bytes of the range; the caller releases them. */
     CompletableFuture<ByteBuf> read(long offset, int length);
 
-    /** Writes {@code data}, which the endpoint releases. */
-    CompletableFuture<Void> write(long offset, ByteBuf data);
+    /**
+     * The range as a copy moves it: {@link Payload#ZERO} when it reads as zeroes, else its
+     * bytes, or a {@link Payload.Region} of a file where {@code regions} allows one.
+     */
+    default CompletableFuture<Payload> payload(long offset, int length, boolean regions) {
+        return read(offset, length).thenApply(Payload::of);
+    }
+
+    /** True when {@link #write} takes a {@link Payload.Region} and sends it without reading it (sendfile). */
+    default boolean takesRegions() {
+        return false;
+    }
+
+    /** Writes {@code data} (bytes, which the endpoint releases, or a region it may take). */
+    CompletableFuture<Void> write(long offset, Payload data);
 
     /** Makes the range read as zeroes, as a hole where the endpoint can. */
     CompletableFuture<Void> zero(long offset, long length);
