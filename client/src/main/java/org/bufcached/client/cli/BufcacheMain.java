@@ -3,6 +3,7 @@ package org.bufcached.client.cli;
 import java.io.PrintWriter;
 import org.bufcached.client.Errors;
 import org.bufcached.client.NbdUri;
+import org.bufcached.client.Transport;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -29,9 +30,43 @@ public final class BufcacheMain implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
     }
 
-    /** A configured command line; tests run it with their own writers. */
+    /** A configured command line with every subcommand; tests run it with their own writers. */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
-        CommandLine cmd = new CommandLine(new BufcacheMain());
+        return configure(new CommandLine(new BufcacheMain()), out, err);
+    }
+
+    /**
+     * The command line that runs {@code args}. When the first argument names a subcommand,
+     * only that one is built: picocli reads every subcommand's annotations by reflection,
+     * a fifth of a second of start-up for the ten a run does not use. Anything else (no
+     * subcommand, {@code help}, an option, a typo) gets the whole tree.
+     */
+    static CommandLine commandLine(PrintWriter out, PrintWriter err, String[] args) {
+        Class<?> only = args.length == 0 ? null : subcommand(args[0]);
+        if (only == null) {
+            return commandLine(out, err);
+        }
+        Command top = BufcacheMain.class.getAnnotation(Command.class);
+        CommandLine.Model.CommandSpec spec = CommandLine.Model.CommandSpec.wrapWithoutInspection(new BufcacheMain())
+                .name(top.name());
+        CommandLine cmd = new CommandLine(spec);
+        cmd.addSubcommand(args[0], only);
+        return configure(cmd, out, err);
+    }
+
+    /** The subcommand class named {@code name}, or null; {@code help} needs the others, so never it. */
+    private static Class<?> subcommand(String name) {
+        for (Class<?> c : BufcacheMain.class.getAnnotation(Command.class).subcommands()) {
+            Command sub = c.getAnnotation(Command.class);
+            if (c != CommandLine.HelpCommand.class && sub.name().equals(name)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** Converters and error handling, set on the whole tree once it is built. */
+    private static CommandLine configure(CommandLine cmd, PrintWriter out, PrintWriter err) {
         cmd.registerConverter(NbdUri.class, converting(NbdUri::parse));
         cmd.registerConverter(Long.class, converting(Sizes::parse));
         cmd.registerConverter(long.class, converting(Sizes::parse));
@@ -70,10 +105,21 @@ public final class BufcacheMain implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Start-up of a short command: Netty's allocator events would load the JFR classes (0.1 s),
+        // and jnr-ffi's generated call stubs cost more to build than the few calls made here save.
+        defaultProperty("io.netty.jfr.enabled", "false");
+        defaultProperty("jnr.ffi.asm.enabled", "false");
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
-        int code = commandLine(out, err).execute(args);
+        int code = commandLine(out, err, args).execute(args);
         out.flush();
+        Transport.shutdownShared();
         System.exit(code);
+    }
+
+    private static void defaultProperty(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
     }
 }

@@ -108,6 +108,32 @@ public class CliTest {
         }
     }
 
+    /** What main() builds for one subcommand (that subcommand alone) answers as the whole tree does. */
+    @ParameterizedTest
+    @ValueSource(strings = {"list", "info", "map", "read", "write", "copy", "bench", "stats", "attach", "detach",
+        "admin"})
+    void theCommandLineOfOneSubcommandAnswersAsTheWholeTree(String name) {
+        for (String[] args : new String[][] {{name, "--help"}, {name, "--no-such-option"}, {name, "-V"}}) {
+            assertThat(runAsMain(args)).as(String.join(" ", args)).isEqualTo(run(args));
+        }
+        assertThat(runAsMain(name, "--help").out()).startsWith("Usage: bufcache " + name);
+    }
+
+    /** Without a subcommand first (none, help, a typo, an option) main() builds the whole tree. */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "help copy", "cpy a b", "--version", "--help"})
+    void otherCommandLinesAreTheWholeTree(String line) {
+        String[] args = line.isEmpty() ? new String[0] : line.split(" ");
+        assertThat(runAsMain(args)).isEqualTo(run(args));
+    }
+
+    private static Run runAsMain(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = BufcacheMain.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), args).execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
     /** No exception class names, no stack traces, no "positional parameter at index": one line a person reads. */
     @ParameterizedTest
     @ValueSource(strings = {"nbd://[bad", "nbd+unix:///disk", "http://example.com/disk", "nbd:///disk"})
