@@ -10,8 +10,10 @@
 # ioengine=nbd, nbdkit, and /usr/bin/python3 with python3-libnbd.
 # Environment: ENGINE (bufcached's --io-engine, default auto), RUNTIME (s per case,
 # default 10), RAMP (warm-up s, default 2), FLUSH_SECONDS (default 30),
-# MEMORY_SECONDS (default 30), BENCH_DIR (parent of the temporary directory),
-# CASES (space-separated rw:bs:qd:jobs, default the five below).
+# MEMORY_SECONDS (default 30), SIZE (the file, default 1G), BENCH_DIR (parent of
+# the temporary directory), CASES (space-separated rw:bs:qd:jobs, default the five
+# below). A quick check that it runs: SIZE=16M RUNTIME=1 RAMP=0 FLUSH_SECONDS=2
+# MEMORY_SECONDS=1 CASES=randread:4k:32:1 bench/fio-matrix.sh 1
 #
 # Each round runs every case against the three servers, their order rotating
 # from round to round; the summary gives each case's median IOPS over the rounds,
@@ -22,167 +24,34 @@
 # and nbdkit (sampled every 0.2 s) under MEMORY_SECONDS of mixed load, 4k random
 # reads and writes at QD32 plus 1M sequential writes at QD8.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/lib.sh"
 
 ROUNDS=${1:-3}
-RUNTIME=${RUNTIME:-10}
-RAMP=${RAMP:-2}
 FLUSH_SECONDS=${FLUSH_SECONDS:-30}
 MEMORY_SECONDS=${MEMORY_SECONDS:-30}
-ENGINE=${ENGINE:-auto}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-JAR=${BUFCACHED_JAR:-$ROOT/daemon/target/bufcached.jar}
-PY=/usr/bin/python3
 read -r -a CASES <<<"${CASES:-randread:4k:32:1 randwrite:4k:32:1 read:1M:8:1 write:1M:8:1 randread:4k:16:2}"
 SERVERS=(bufcached nbdkit null)
 
-die() { echo "fio-matrix: $*" >&2; exit 1; }
 [ -f "$JAR" ] || die "no daemon jar at $JAR (run mvn -B package first, or set BUFCACHED_JAR)"
-command -v fio >/dev/null || die "fio is not installed"
-fio --enghelp=nbd >/dev/null 2>&1 || die "this fio has no nbd engine"
-command -v nbdkit >/dev/null || die "nbdkit is not installed"
-"$PY" -c 'import nbd' 2>/dev/null || die "$PY lacks the nbd module (python3-libnbd)"
-
-TMP=$(mktemp -d "${BENCH_DIR:-/tmp}/fio-matrix.XXXXXX")
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do
-        kill "$p" 2>/dev/null || true
-    done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-        kill -9 "$p" 2>/dev/null || true
-    done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-IMG=$TMP/disk.img
+need fio nbdkit
+bench_init
 START=$(date +%s)
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-echo "== fio-matrix: $(date -u +%FT%TZ), commit $COMMIT, $(nproc) CPUs, $(uname -r), fio $(fio --version), $(nbdkit --version 2>&1 | head -1)"
+banner
 echo "== bufcached engine $ENGINE (bin/bufcached, default JVM flags); $ROUNDS rounds, ${RUNTIME}s per case after ${RAMP}s warm-up"
-echo "== creating a 1 GiB file of random data"
-head -c 1G /dev/urandom >"$IMG"
-sync "$IMG"
+make_image
 
-SOCK_bufcached=$TMP/bufcached.sock
-SOCK_nbdkit=$TMP/nbdkit.sock
-SOCK_null=$TMP/null.sock
-cat >"$TMP/bufcached.yaml" <<EOF
-listen:
-  tcp: []
-  unix: ["$SOCK_bufcached"]
-exports:
-  - name: disk
-    path: "$IMG"
-metrics:
-  enabled: false
-EOF
-BUFCACHED_JAR="$JAR" "$ROOT/bin/bufcached" --config "$TMP/bufcached.yaml" --io-engine "$ENGINE" \
-    >"$TMP/bufcached.log" 2>&1 </dev/null &
-PID_bufcached=$!
-PIDS+=("$PID_bufcached")
-nbdkit --foreground --unix "$SOCK_nbdkit" file file="$IMG" >"$TMP/nbdkit.log" 2>&1 </dev/null &
-PID_nbdkit=$!
-PIDS+=("$PID_nbdkit")
-nbdkit --foreground --unix "$SOCK_null" null size=1G >"$TMP/null.log" 2>&1 </dev/null &
-PID_null=$!
-PIDS+=("$PID_null")
-
-wait_socket() { # server
-    local sock_var=SOCK_$1 pid_var=PID_$1
-    for _ in $(seq 300); do
-        if [ -S "${!sock_var}" ] && "$PY" -c "import nbd,sys; h=nbd.NBD(); h.connect_uri(sys.argv[1]); h.shutdown()" \
-                "nbd+unix:///disk?socket=${!sock_var}" 2>/dev/null; then
-            return 0
-        fi
-        kill -0 "${!pid_var}" 2>/dev/null || { cat "$TMP/$1.log" >&2; die "$1 exited"; }
-        sleep 0.1
-    done
-    die "$1 not serving on ${!sock_var} after 30 s"
-}
-for s in "${SERVERS[@]}"; do wait_socket "$s"; done
-# The server's JVM is the child of bin/bufcached's exec: the same pid.
+start_bufcached --io-engine "$ENGINE"
+start nbdkit nbdkit --foreground --unix "$(sock nbdkit)" file file="$IMG"
+start null nbdkit --foreground --unix "$(sock null)" null size="$SIZE"
+wait_serving "${SERVERS[@]}"
 grep -m1 "I/O engine" "$TMP/bufcached.log" | sed 's/^.* - /== bufcached: /'
 
-uri() { local v=SOCK_$1; echo "nbd+unix:///disk?socket=${!v}"; }
-
-run_case() { # uri rw bs qd jobs -> prints IOPS (reads + writes over all jobs)
-    local job=$TMP/job.fio out=$TMP/out.json
-    cat >"$job" <<EOF
-[global]
-ioengine=nbd
-uri=$1
-time_based=1
-ramp_time=$RAMP
-runtime=$RUNTIME
-group_reporting=1
-[job]
-rw=$2
-bs=$3
-iodepth=$4
-numjobs=$5
-EOF
-    if ! fio --output-format=json --output="$out" "$job" >"$TMP/fio.err" 2>&1; then
-        echo "fio failed:" >&2
-        cat "$TMP/fio.err" >&2
-        echo 0
-        return
-    fi
-    "$PY" - "$out" <<'EOF'
-import json, sys
-text = open(sys.argv[1]).read()
-d = json.loads(text[text.index("{"):])
-j = d["jobs"][0]
-print("%.0f" % (j["read"]["iops"] + j["write"]["iops"]))
-EOF
-}
-
-RESULTS=$TMP/results.txt
-: >"$RESULTS"
-for round in $(seq "$ROUNDS"); do
-    shift_by=$(( (round - 1) % ${#SERVERS[@]} ))
-    order=("${SERVERS[@]:shift_by}" "${SERVERS[@]:0:shift_by}")
-    echo "== round $round (${order[*]})"
-    for c in "${CASES[@]}"; do
-        IFS=: read -r rw bs qd nj <<<"$c"
-        for server in "${order[@]}"; do
-            iops=$(run_case "$(uri "$server")" "$rw" "$bs" "$qd" "$nj")
-            name="$rw-$bs-qd$qd-x$nj"
-            printf '   %-22s %-10s %10s IOPS\n' "$name" "$server" "$iops"
-            echo "$name $server $round $iops" >>"$RESULTS"
-        done
-        kill -0 "$PID_bufcached" 2>/dev/null || { tail -50 "$TMP/bufcached.log"; die "bufcached died"; }
-    done
-done
-
+run_rounds "$ROUNDS"
 echo
 echo "== median IOPS over $ROUNDS rounds (engine $ENGINE, commit $COMMIT)"
-"$PY" - "$RESULTS" <<'EOF'
-import math, sys, statistics
-rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-cases = []
-for r in rows:
-    if r[0] not in cases:
-        cases.append(r[0])
-print("%-22s %11s %11s %11s %8s %9s %9s" % ("case", "bufcached", "nbdkit", "null", "ratio", "bc/null", "kit/null"))
-ratios = []
-for c in cases:
-    med = {}
-    for s in ("bufcached", "nbdkit", "null"):
-        v = [float(r[3]) for r in rows if r[0] == c and r[1] == s]
-        med[s] = statistics.median(v) if v else 0.0
-    ratio = med["bufcached"] / med["nbdkit"] if med["nbdkit"] else float("nan")
-    ratios.append(ratio)
-    print("%-22s %11.0f %11.0f %11.0f %8.2f %9.2f %9.2f" % (c, med["bufcached"], med["nbdkit"], med["null"], ratio,
-          med["bufcached"] / med["null"] if med["null"] else float("nan"),
-          med["nbdkit"] / med["null"] if med["null"] else float("nan")))
-good = [r for r in ratios if r > 0 and not math.isnan(r)]
-if good:
-    print("%-22s %44s %.2f" % ("geomean", "", math.exp(sum(math.log(r) for r in good) / len(good))))
-EOF
+median_table "${SERVERS[@]}"
 
 cat >"$TMP/flushlat.py" <<'EOF'
 # 4k random writes at queue depth 16 on one connection, a FLUSH on the same

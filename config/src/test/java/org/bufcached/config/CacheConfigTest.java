@@ -17,8 +17,8 @@ class CacheConfigTest {
         assertThat(cache.maxbufspace()).isEqualTo(4096 * MIB);
         assertThat(cache.hibufspace()).isEqualTo(4096 * MIB - 10 * 64 * 1024);
         assertThat(cache.lobufspace()).isEqualTo(cache.hibufspace() - 64 * MIB);
-        assertThat(cache.hidirtybufspace()).isEqualTo(cache.hibufspace() / 2);
-        assertThat(cache.lodirtybufspace()).isEqualTo(cache.hidirtybufspace() / 2);
+        assertThat(cache.hidirtybufspace()).isEqualTo(cache.hibufspace() / 4 * 3);
+        assertThat(cache.lodirtybufspace()).isEqualTo(cache.hidirtybufspace() / 3 * 2);
         assertThat(cache.hirunningspace()).isEqualTo(cache.hibufspace() / 16);
         assertThat(cache.lorunningspace()).isEqualTo(cache.hirunningspace() * 2 / 3);
         assertThat(cache.flushperqueue()).isEqualTo(64);
@@ -54,8 +54,8 @@ class CacheConfigTest {
         CacheConfig cache = parse("cache:\n  size: 1MiB\n  buffer-size: 64KiB\n").cache();
         assertThat(cache.hibufspace()).isEqualTo(768 * 1024);
         assertThat(cache.lobufspace()).isEqualTo(cache.hibufspace() * 7 / 8);
-        assertThat(cache.hidirtybufspace()).isEqualTo(384 * 1024);
-        assertThat(cache.hirunningspace()).as("1MiB floor, bounded by hidirtybufspace").isEqualTo(384 * 1024);
+        assertThat(cache.hidirtybufspace()).isEqualTo(576 * 1024);
+        assertThat(cache.hirunningspace()).as("1MiB floor, bounded by hidirtybufspace").isEqualTo(576 * 1024);
 
         CacheConfig few = parse("cache:\n  size: 256KiB\n").cache();
         assertThat(few.lobufspace()).as("at least one buffer below hibufspace").isEqualTo(few.hibufspace() - 64 * 1024);
@@ -66,8 +66,8 @@ class CacheConfigTest {
 
     @Test
     void derivedValuesFollowTheValuesTheyDependOn() {
-        CacheConfig cache = parse("cache:\n  hidirtybufspace: 64MiB\n").cache();
-        assertThat(cache.lodirtybufspace()).isEqualTo(32 * MIB);
+        CacheConfig cache = parse("cache:\n  hidirtybufspace: 96MiB\n").cache();
+        assertThat(cache.lodirtybufspace()).isEqualTo(64 * MIB);
         assertThat(cache.hibufspace()).isEqualTo(4096 * MIB - 640 * 1024);
     }
 

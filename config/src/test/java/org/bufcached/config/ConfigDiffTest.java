@@ -40,13 +40,13 @@ class ConfigDiffTest {
 
     @Test
     void watermarksTunablesAndLimitsApplyLive() {
-        ConfigDiff diff = ConfigDiff.between(parse(""), parse("cache:\n  hidirtybufspace: 1GiB\n"
+        ConfigDiff diff = ConfigDiff.between(parse(""), parse("cache:\n  hidirtybufspace: 1536MiB\n"
                 + "  flushperqueue: 8\n  max-mapped: 32G\nlimits:\n  idle-timeout: 5m\n  max-handshaking: 4\n"
                 + "  max-handshaking-per-address: 2\n  payload-memory: 256MiB\n  payload-timeout: 1m\n"
                 + "logging:\n  level: DEBUG\n"));
         assertThat(diff.live()).containsExactly(
-                new SettingChange("cache.hidirtybufspace", "2096832KiB", "1GiB"),
-                new SettingChange("cache.lodirtybufspace", "1048416KiB", "512MiB"),
+                new SettingChange("cache.hidirtybufspace", "3145248KiB", "1536MiB"),
+                new SettingChange("cache.lodirtybufspace", "2096832KiB", "1GiB"),
                 new SettingChange("cache.flushperqueue", "64", "8"),
                 new SettingChange("cache.max-mapped", "64GiB", "32GiB"),
                 new SettingChange("limits.max-handshaking", "32", "4"),

@@ -6,6 +6,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Wire vectors written by hand as hex. Each argument is one field (or group of
@@ -30,6 +32,15 @@ public final class Hex {
             throw new IllegalArgumentException("odd number of hex digits: " + hex);
         }
         return ByteBufUtil.decodeHexDump(hex);
+    }
+
+    /** The groups of several messages, in order, as one vector: to send them in one read. */
+    public static String[] concat(String[]... messages) {
+        List<String> all = new ArrayList<>();
+        for (String[] m : messages) {
+            all.addAll(List.of(m));
+        }
+        return all.toArray(new String[0]);
     }
 
     /** A heap buffer holding the concatenated groups. */

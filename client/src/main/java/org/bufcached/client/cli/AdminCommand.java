@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
 import org.bufcached.client.admin.AdminClient;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -52,11 +53,13 @@ final class AdminCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
     }
 
-    /** Sends one request and prints the reply: raw with --json, else as {@code human} formats it. */
-    int request(CommandLine.Model.CommandSpec sub, Request request, java.util.function.BiConsumer<PrintWriter,
-            JsonNode> human) throws IOException {
+    /**
+     * Sends one request and prints the reply: raw with --json, else as {@code human} formats it. The
+     * subcommands print on this command's writer: the one the root command line sets for all of them.
+     */
+    int request(Request request, BiConsumer<PrintWriter, JsonNode> human) throws IOException {
         AdminClient.Reply reply = request.send(new AdminClient(socket));
-        PrintWriter out = sub.commandLine().getOut();
+        PrintWriter out = spec.commandLine().getOut();
         if (!reply.ok()) {
             throw new IOException("admin: " + reply.error());
         }
@@ -83,12 +86,10 @@ final class AdminCommand implements Runnable {
     static final class Exports implements Callable<Integer> {
         @ParentCommand
         AdminCommand admin;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws IOException {
-            return admin.request(spec, c -> c.get("/v1/exports"), (out, body) -> {
+            return admin.request(c -> c.get("/v1/exports"), (out, body) -> {
                 out.printf("%-16s %-9s %-8s %5s %12s  %s%n", "EXPORT", "STATE", "DURABLE", "CONNS", "DIRTY",
                         "BITMAPS (dirty bytes)");
                 for (JsonNode e : body.path("exports")) {
@@ -110,12 +111,10 @@ final class AdminCommand implements Runnable {
     static final class Connections implements Callable<Integer> {
         @ParentCommand
         AdminCommand admin;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws IOException {
-            return admin.request(spec, c -> c.get("/v1/connections"), (out, body) -> {
+            return admin.request(c -> c.get("/v1/connections"), (out, body) -> {
                 out.printf("%6s %-28s %-16s %-20s %12s %12s %9s %8s%n", "ID", "PEER", "EXPORT", "TLS", "BYTES_IN",
                         "BYTES_OUT", "REQUESTS", "AGE_S");
                 for (JsonNode c : body.path("connections")) {
@@ -133,14 +132,12 @@ final class AdminCommand implements Runnable {
     static final class Close implements Callable<Integer> {
         @ParentCommand
         AdminCommand admin;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
         @Parameters(paramLabel = "ID", description = "the connection's id (conn= in the log, ID in 'connections')")
         long id;
 
         @Override
         public Integer call() throws IOException {
-            return admin.request(spec, c -> c.delete("/v1/connections/" + id),
+            return admin.request(c -> c.delete("/v1/connections/" + id),
                     (out, body) -> out.println("closed connection " + id));
         }
     }
@@ -151,13 +148,11 @@ final class AdminCommand implements Runnable {
     static final class Reload implements Callable<Integer> {
         @ParentCommand
         AdminCommand admin;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws IOException {
             boolean[] rejected = {false};
-            admin.request(spec, c -> c.post("/v1/reload", null), (out, body) -> {
+            admin.request(c -> c.post("/v1/reload", null), (out, body) -> {
                 out.println("reload " + body.path("result").asText());
                 body.path("problems").forEach(p -> out.println("  " + p.asText()));
                 rejected[0] = body.path("result").asText().equals("rejected");
@@ -182,16 +177,37 @@ final class AdminCommand implements Runnable {
         }
     }
 
-    @Command(name = "add", mixinStandardHelpOptions = true, description = "Create an empty dirty bitmap.")
-    static final class BitmapAdd implements Callable<Integer> {
+    /**
+     * Mixed into each {@code bitmap} subcommand: the EXPORT and NAME it acts on, and its requests
+     * (picocli injects the mixee's parent, {@code bitmap}, into a mixin's {@code @ParentCommand}).
+     */
+    static final class BitmapOperand {
         @ParentCommand
         Bitmap bitmap;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
         @Parameters(index = "0", paramLabel = "EXPORT")
         String export;
         @Parameters(index = "1", paramLabel = "NAME")
         String name;
+
+        int request(Request request, BiConsumer<PrintWriter, JsonNode> human) throws IOException {
+            return bitmap.admin.request(request, human);
+        }
+
+        /** The export's bitmaps: where a new one is posted. */
+        String bitmaps() {
+            return "/v1/exports/" + encode(export) + "/bitmaps";
+        }
+
+        /** This bitmap. */
+        String path() {
+            return bitmaps() + "/" + encode(name);
+        }
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true, description = "Create an empty dirty bitmap.")
+    static final class BitmapAdd implements Callable<Integer> {
+        @CommandLine.Mixin
+        BitmapOperand bitmap;
         @Option(names = "--granularity", paramLabel = "SIZE", defaultValue = "64K",
                 description = "bytes per bit: a power of two from 512 to 1G (default ${DEFAULT-VALUE})")
         long granularity;
@@ -199,51 +215,38 @@ final class AdminCommand implements Runnable {
         @Override
         public Integer call() throws IOException {
             Map<String, Object> body = new LinkedHashMap<>();
-            body.put("name", name);
+            body.put("name", bitmap.name);
             body.put("granularity", granularity);
-            return bitmap.admin.request(spec, c -> c.post("/v1/exports/" + encode(export) + "/bitmaps", body),
-                    (out, reply) -> out.println("added bitmap " + name + " to export " + export + " (context "
-                            + reply.path("context").asText() + ", granularity " + reply.path("granularity").asLong()
-                            + ")"));
+            return bitmap.request(c -> c.post(bitmap.bitmaps(), body),
+                    (out, reply) -> out.println("added bitmap " + bitmap.name + " to export " + bitmap.export
+                            + " (context " + reply.path("context").asText() + ", granularity "
+                            + reply.path("granularity").asLong() + ")"));
         }
     }
 
     @Command(name = "clear", mixinStandardHelpOptions = true,
             description = "Clear a dirty bitmap: it records changes from the moment this returns (the clear is durable).")
     static final class BitmapClear implements Callable<Integer> {
-        @ParentCommand
-        Bitmap bitmap;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", paramLabel = "EXPORT")
-        String export;
-        @Parameters(index = "1", paramLabel = "NAME")
-        String name;
+        @CommandLine.Mixin
+        BitmapOperand bitmap;
 
         @Override
         public Integer call() throws IOException {
-            return bitmap.admin.request(spec, c -> c.post("/v1/exports/" + encode(export) + "/bitmaps/"
-                    + encode(name) + "/clear", null), (out, reply) -> out.println("cleared bitmap " + name
-                    + " of export " + export));
+            return bitmap.request(c -> c.post(bitmap.path() + "/clear", null),
+                    (out, reply) -> out.println("cleared bitmap " + bitmap.name + " of export " + bitmap.export));
         }
     }
 
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Remove a dirty bitmap and its file (clients that selected it get errors).")
     static final class BitmapRemove implements Callable<Integer> {
-        @ParentCommand
-        Bitmap bitmap;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", paramLabel = "EXPORT")
-        String export;
-        @Parameters(index = "1", paramLabel = "NAME")
-        String name;
+        @CommandLine.Mixin
+        BitmapOperand bitmap;
 
         @Override
         public Integer call() throws IOException {
-            return bitmap.admin.request(spec, c -> c.delete("/v1/exports/" + encode(export) + "/bitmaps/"
-                    + encode(name)), (out, reply) -> out.println("removed bitmap " + name + " of export " + export));
+            return bitmap.request(c -> c.delete(bitmap.path()),
+                    (out, reply) -> out.println("removed bitmap " + bitmap.name + " of export " + bitmap.export));
         }
     }
 }

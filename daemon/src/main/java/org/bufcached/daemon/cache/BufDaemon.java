@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 import org.bufcached.daemon.io.FileIo;
 import org.bufcached.daemon.io.IoCompletion;
+import org.bufcached.daemon.store.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -170,6 +171,9 @@ final class BufDaemon implements Runnable {
             if (interval > 0) {
                 f.durability.backgroundSync(interval);
             }
+            if (f.durability.writtenSinceSync() && f.durability.pacing.due(now)) {
+                writeAheadOfSync(f);
+            }
             // Every pass (at least ten a second): an lseek, cheap, and the sooner a file cut
             // short is known, the fewer reads are served from pages past its end.
             if (f.checkShrunk() >= 0) {
@@ -179,6 +183,30 @@ final class BufDaemon implements Runnable {
                 f.checkReplaced();
             }
         }
+    }
+
+    /**
+     * Starts the write-back of everything dirty in {@code f}, without waiting for
+     * it: the next FLUSH then waits only for what came after (see {@link SyncPacing}).
+     * An error is the file's, as in {@link #biodone}.
+     */
+    private void writeAheadOfSync(CachedFile f) {
+        FileIo io = cache.loops().any();
+        IoCompletion done = result -> {
+            f.durability.pacing.finished();
+            if (result < 0) {
+                writeErrors.increment();
+                f.durability.failed((int) -result, "write-back of the whole file ahead of a FLUSH");
+            }
+        };
+        io.loop().execute(() -> {
+            try {
+                io.syncFileRange(f.writebackFd, 0, 0, Posix.SYNC_FILE_RANGE_WRITE, done);
+            } catch (RuntimeException e) {
+                LOG.error("{}: write-back of {} ahead of a FLUSH failed to start", name(), f, e);
+                f.durability.pacing.finished();
+            }
+        });
     }
 
     private boolean limit(long limit) {

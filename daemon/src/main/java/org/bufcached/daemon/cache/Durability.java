@@ -110,6 +110,8 @@ final class Durability {
     private boolean closed;
 
     private final IoCompletion syncCompletion = this::syncDone;
+    /** How often the flushers write the file back ahead of its clients' syncs. */
+    final SyncPacing pacing = new SyncPacing();
 
     Durability(String name, long size, int syncFd, int pageSize, FileStats stats, Supplier<FileIo> anyLoop) {
         this.name = name;
@@ -286,6 +288,7 @@ final class Durability {
      * on a loop whether it all is durable. Call on {@code io}'s loop.
      */
     void sync(SyncWaiter waiter, FileIo io) {
+        pacing.clientSync(System.nanoTime());
         synchronized (this) {
             if (closed) {
                 waiter.synced(new PosixException("fdatasync", Errno.ESHUTDOWN, "export " + name + " is closed"));
@@ -301,6 +304,11 @@ final class Durability {
      * {@code intervalNanos}: it bounds what an I/O error can put in doubt and what
      * the next FLUSH has to write. Any thread.
      */
+    /** Whether anything was written since the last successful sync started. Any thread. */
+    boolean writtenSinceSync() {
+        return epochStartNanos != 0;
+    }
+
     void backgroundSync(long intervalNanos) {
         long start = epochStartNanos;
         if (start == 0 || System.nanoTime() - start < intervalNanos) {

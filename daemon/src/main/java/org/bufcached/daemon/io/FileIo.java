@@ -33,7 +33,7 @@ public interface FileIo {
     /** fdatasync(2). */
     void fdatasync(int fd, IoCompletion done);
 
-    /** sync_file_range(2) with {@code SYNC_FILE_RANGE_*} {@code flags}. */
+    /** sync_file_range(2) with {@code SYNC_FILE_RANGE_*} {@code flags}; a {@code length} of 0 reaches the end of the file. */
     void syncFileRange(int fd, long offset, int length, int flags, IoCompletion done);
 
     /** fallocate(2) with {@code FALLOC_FL_*} {@code mode}. */

@@ -6,6 +6,9 @@ import static org.bufcached.daemon.testing.NbdWire.CMD_FLAG_FUA;
 import static org.bufcached.daemon.testing.NbdWire.CMD_FLUSH;
 
 import java.io.RandomAccessFile;
+import java.lang.reflect.Field;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +41,13 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>ext4 is mounted with a long commit interval so that no journal commit falls
  * inside the failing windows: a failed commit aborts the journal and remounts the
  * file system read-only, a different (well-known) story than this test tells.
+ *
+ * <p>The acknowledged blocks are kept mapped by the test while the disk fails. A
+ * page whose write-back failed is clean, and the kernel may evict it before the
+ * recovery writes it again; then it is lost, and the daemon says so (FLUSH keeps
+ * answering EIO). These machines evict without memory pressure: DAMON pages out
+ * page-cache pages that no process maps once their memory region looks cold.
+ * The mapping keeps that out of this test, which is about the daemon's answers.
  */
 @ExtendWith(DaemonProcess.LogOnFailure.class)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -50,6 +60,8 @@ class FailingDiskIT {
     Path tmp;
 
     private Path errorFile;
+    /** The acknowledged blocks, mapped while the disk fails. */
+    private MappedByteBuffer pinned;
 
     @BeforeEach
     void tools() {
@@ -81,6 +93,7 @@ class FailingDiskIT {
             run(stack, image);
         } finally {
             Files.deleteIfExists(errorFile);
+            unpin();
             if (stack != null) {
                 stack.cleanUp();
             }
@@ -106,11 +119,18 @@ class FailingDiskIT {
             // (d) A cold READ fails with EIO; the connection goes on.
             c.read(30 * MiB, BLOCK).assertError(5);
             // (a) Writes are acknowledged: they are in the page cache.
+            // Each block mapped as soon as it is written: still dirty, so in memory (see the class comment).
+            try (FileChannel ch = FileChannel.open(image)) {
+                pinned = ch.map(FileChannel.MapMode.READ_ONLY, 0, FILE_SIZE);
+            }
             for (int i = 0; i < BLOCKS; i++) {
                 long offset = (long) i * 2 * BLOCK;
                 byte[] data = TestData.random(100 + i, BLOCK);
                 c.write(offset, data).assertOk();
                 acknowledged.put(offset, data);
+                for (int at = 0; at < BLOCK; at += 4096) {
+                    pinned.get((int) offset + at);
+                }
             }
             // The flushers' write-back meets the failing disk.
             awaitMetricAbove(d, metrics, "bufcached_cache_writeback_errors_total", 0);
@@ -134,6 +154,7 @@ class FailingDiskIT {
             c.request(CMD_FLUSH, 0, 0, 0).assertOk();
             assertThat(httpGet(metrics, "/readyz")).startsWith("200");
             assertThat(d.log()).contains("durability restored");
+            unpin();
             // Acknowledged data reads back through the daemon, too.
             for (Map.Entry<Long, byte[]> e : acknowledged.entrySet()) {
                 assertThat(c.read(e.getKey(), BLOCK).assertOk().data()).as("block at %d", e.getKey())
@@ -154,6 +175,18 @@ class FailingDiskIT {
             }
         }
         stack.umount();
+    }
+
+    /** Unmapped now, not at some garbage collection: the file system is unmounted next. */
+    private void unpin() throws Exception {
+        if (pinned == null) {
+            return;
+        }
+        Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+        Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
+        theUnsafe.setAccessible(true);
+        unsafeClass.getMethod("invokeCleaner", java.nio.ByteBuffer.class).invoke(theUnsafe.get(null), pinned);
+        pinned = null;
     }
 
     private void failing(boolean on) throws Exception {

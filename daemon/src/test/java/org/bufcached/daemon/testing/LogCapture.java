@@ -24,7 +24,8 @@ public final class LogCapture implements AutoCloseable {
     }
 
     public List<String> messages() {
-        synchronized (appender.list) {
+        // The appender adds under its own monitor (AppenderBase.doAppend is synchronized), not the list's.
+        synchronized (appender) {
             return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
         }
     }

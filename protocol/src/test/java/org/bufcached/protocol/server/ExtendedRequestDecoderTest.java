@@ -2,16 +2,11 @@ package org.bufcached.protocol.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.bufcached.protocol.Hex;
 import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.NbdProtocolException;
 import org.bufcached.protocol.NbdRequest;
 import org.bufcached.protocol.OversizedLengthException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,8 +14,7 @@ import org.junit.jupiter.api.Test;
  * from the spec: magic 32, command flags 16, type 16, cookie 64, offset 64,
  * payload/effect length 64, then the payload when NBD_CMD_FLAG_PAYLOAD_LEN is set.
  */
-class ExtendedRequestDecoderTest {
-    private static final int MAX_PAYLOAD = 1024;
+class ExtendedRequestDecoderTest extends RequestDecoderFixture {
     private static final String MAGIC = "21e41c71";     // NBD_EXTENDED_REQUEST_MAGIC
     private static final String PAYLOAD_LEN = "0020";   // command flags: NBD_CMD_FLAG_PAYLOAD_LEN (bit 5)
     private static final String PAYLOAD_LEN_FUA = "0021";
@@ -45,40 +39,8 @@ class ExtendedRequestDecoderTest {
         MAGIC, "0000", "0003", "0000000000000003", "0000000000000000", "0000000000000000",
     };
 
-    private final PayloadMemory memory = new PayloadMemory(64 * MAX_PAYLOAD, TimeUnit.SECONDS.toNanos(5));
-    private final DecoderHarness h = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, memory, true));
-    private final List<ByteBuf> fed = new ArrayList<>();
-
-    @AfterEach
-    void noLeaks() {
-        Object msg;
-        while ((msg = h.channel.readInbound()) != null) {
-            done((NbdRequest) msg);
-        }
-        h.channel.finishAndReleaseAll();
-        for (ByteBuf b : fed) {
-            assertThat(b.refCnt()).as("input buffer released").isZero();
-        }
-        assertThat(memory.reserved()).as("payload memory still reserved").isZero();
-    }
-
-    private void done(NbdRequest r) {
-        memory.release(RequestDecoder.reservation(r));
-        r.recycle();
-    }
-
-    private ByteBuf feed(String... groups) {
-        ByteBuf b = Hex.buf(groups);
-        fed.add(b);
-        return b;
-    }
-
-    private static String[] concat(String[]... parts) {
-        List<String> all = new ArrayList<>();
-        for (String[] p : parts) {
-            all.addAll(List.of(p));
-        }
-        return all.toArray(new String[0]);
+    ExtendedRequestDecoderTest() {
+        super(true);
     }
 
     private void assertTrim(NbdRequest r) {
@@ -121,7 +83,7 @@ class ExtendedRequestDecoderTest {
 
     @Test
     void writeWithPayloadLength() {
-        h.write(feed(concat(WRITE_HEADER, new String[] {WRITE_DATA})));
+        h.write(feed(Hex.concat(WRITE_HEADER, new String[] {WRITE_DATA})));
         NbdRequest r = h.read(NbdRequest.class);
         assertWrite(r);
         assertThat(memory.reserved()).isEqualTo(8);
@@ -131,7 +93,7 @@ class ExtendedRequestDecoderTest {
 
     @Test
     void requestsSplitByteByByte() {
-        h.writeByteByByte(feed(concat(TRIM_8G, WRITE_HEADER, new String[] {WRITE_DATA}, FLUSH)));
+        h.writeByteByByte(feed(Hex.concat(TRIM_8G, WRITE_HEADER, new String[] {WRITE_DATA}, FLUSH)));
         NbdRequest trim = h.read(NbdRequest.class);
         assertTrim(trim);
         done(trim);
@@ -148,7 +110,7 @@ class ExtendedRequestDecoderTest {
     /** The spec: a WRITE MUST set the flag; the decoder still takes its payload, the handler refuses it. */
     @Test
     void writeWithoutTheFlagStillCarriesItsPayload() {
-        h.write(feed(concat(new String[] {MAGIC, "0000", "0001", "0000000000000002", "0000000000000200",
+        h.write(feed(Hex.concat(new String[] {MAGIC, "0000", "0001", "0000000000000002", "0000000000000200",
                 "0000000000000008", WRITE_DATA}, FLUSH)));
         NbdRequest w = h.read(NbdRequest.class);
         assertThat(w.type()).isEqualTo(Nbd.NBD_CMD_WRITE);
@@ -163,7 +125,7 @@ class ExtendedRequestDecoderTest {
     /** "a server SHOULD gracefully consume length bytes of payload (even if it then replies with NBD_EINVAL)". */
     @Test
     void payloadOnAnotherCommandIsConsumedAndMarkedDiscarded() {
-        h.write(feed(concat(new String[] {MAGIC, PAYLOAD_LEN, "0007", "0000000000000005", "0000000000000000",
+        h.write(feed(Hex.concat(new String[] {MAGIC, PAYLOAD_LEN, "0007", "0000000000000005", "0000000000000000",
                 "0000000000000010", Hex.repeat(0x33, 16)}, FLUSH)));
         NbdRequest bs = h.read(NbdRequest.class);
         assertThat(bs.type()).isEqualTo(Nbd.NBD_CMD_BLOCK_STATUS);

@@ -56,14 +56,6 @@ class HandshakeDecoderTest {
         return b;
     }
 
-    private static String[] concat(String[]... parts) {
-        List<String> all = new ArrayList<>();
-        for (String[] p : parts) {
-            all.addAll(List.of(p));
-        }
-        return all.toArray(new String[0]);
-    }
-
     private void assertOption(int option, String dataHex) {
         OptionRequest o = h.read(OptionRequest.class);
         try {
@@ -90,7 +82,7 @@ class HandshakeDecoderTest {
 
     @Test
     void everythingInOneRead() {
-        h.write(feed(concat(new String[] {CLIENT_FLAGS}, OPT_STRUCTURED_REPLY, OPT_GO)));
+        h.write(feed(Hex.concat(new String[] {CLIENT_FLAGS}, OPT_STRUCTURED_REPLY, OPT_GO)));
         assertThat(h.read(ClientFlags.class).flags()).isEqualTo(3);
         assertOption(Nbd.NBD_OPT_STRUCTURED_REPLY, "");
         assertOption(Nbd.NBD_OPT_GO, OPT_GO_DATA);
@@ -100,7 +92,7 @@ class HandshakeDecoderTest {
 
     @Test
     void optionsSplitByteByByte() {
-        h.writeByteByByte(feed(concat(new String[] {CLIENT_FLAGS}, OPT_GO, OPT_GO)));
+        h.writeByteByByte(feed(Hex.concat(new String[] {CLIENT_FLAGS}, OPT_GO, OPT_GO)));
         assertThat(h.read(ClientFlags.class).flags()).isEqualTo(3);
         assertOption(Nbd.NBD_OPT_GO, OPT_GO_DATA);
         assertOption(Nbd.NBD_OPT_GO, OPT_GO_DATA);
@@ -130,7 +122,7 @@ class HandshakeDecoderTest {
 
     @Test
     void optionWithoutDataFollowedByAnother() {
-        h.write(feed(concat(new String[] {CLIENT_FLAGS}, OPT_STRUCTURED_REPLY, OPT_STRUCTURED_REPLY, OPT_GO)));
+        h.write(feed(Hex.concat(new String[] {CLIENT_FLAGS}, OPT_STRUCTURED_REPLY, OPT_STRUCTURED_REPLY, OPT_GO)));
         h.read(ClientFlags.class);
         assertOption(Nbd.NBD_OPT_STRUCTURED_REPLY, "");
         assertOption(Nbd.NBD_OPT_STRUCTURED_REPLY, "");
@@ -274,7 +266,7 @@ class HandshakeDecoderTest {
 
     @Test
     void closeBetweenOptionsIsClean() {
-        h.write(feed(concat(new String[] {CLIENT_FLAGS}, OPT_GO)));
+        h.write(feed(Hex.concat(new String[] {CLIENT_FLAGS}, OPT_GO)));
         h.read(ClientFlags.class);
         assertOption(Nbd.NBD_OPT_GO, OPT_GO_DATA);
         h.close();

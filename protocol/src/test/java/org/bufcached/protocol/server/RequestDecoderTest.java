@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DecoderException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.bufcached.protocol.Hex;
@@ -13,12 +12,9 @@ import org.bufcached.protocol.Nbd;
 import org.bufcached.protocol.NbdProtocolException;
 import org.bufcached.protocol.NbdRequest;
 import org.bufcached.protocol.OversizedLengthException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class RequestDecoderTest {
-    private static final int MAX_PAYLOAD = 1024;
-
+class RequestDecoderTest extends RequestDecoderFixture {
     private static final String MAGIC = "25609513";     // NBD_REQUEST_MAGIC
 
     /** READ of 1 MiB at 4 GiB, cookie 0x0123456789abcdef. */
@@ -50,46 +46,8 @@ class RequestDecoderTest {
         MAGIC, "0000", "0002", "0000000000000004", "0000000000000000", "00000000",
     };
 
-    private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(5);
-
-    private final PayloadMemory memory = new PayloadMemory(64 * MAX_PAYLOAD, STALL_NANOS);
-    private final DecoderHarness h = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, memory));
-    private final List<ByteBuf> fed = new ArrayList<>();
-
-    @AfterEach
-    void noLeaks() {
-        Object msg;
-        while ((msg = h.channel.readInbound()) != null) {
-            done((NbdRequest) msg);
-        }
-        h.channel.finishAndReleaseAll();
-        for (ByteBuf b : fed) {
-            assertThat(b.refCnt()).as("input buffer released").isZero();
-        }
-        assertThat(memory.reserved()).as("payload memory still reserved").isZero();
-    }
-
-    /** What the transmission handler does once a request is answered: return its memory, recycle it. */
-    private void done(NbdRequest r) {
-        memory.release(RequestDecoder.reservation(r));
-        r.recycle();
-    }
-
-    private ByteBuf feed(String... groups) {
-        return track(Hex.buf(groups));
-    }
-
-    private ByteBuf track(ByteBuf b) {
-        fed.add(b);
-        return b;
-    }
-
-    private static String[] concat(String[]... parts) {
-        List<String> all = new ArrayList<>();
-        for (String[] p : parts) {
-            all.addAll(List.of(p));
-        }
-        return all.toArray(new String[0]);
+    RequestDecoderTest() {
+        super(false);
     }
 
     private void assertRead(NbdRequest r) {
@@ -150,7 +108,7 @@ class RequestDecoderTest {
 
     @Test
     void writeHeaderAndPayload() {
-        h.write(feed(concat(WRITE_HEADER, new String[] {WRITE_DATA})));
+        h.write(feed(Hex.concat(WRITE_HEADER, new String[] {WRITE_DATA})));
         NbdRequest r = h.read(NbdRequest.class);
         assertWrite(r);
         ByteBuf payload = r.payload();
@@ -160,7 +118,7 @@ class RequestDecoderTest {
 
     @Test
     void writePayloadIsADirectBufferOfItsOwnOfExactlyItsLength() {
-        byte[] wire = Hex.bytes(concat(WRITE_HEADER, new String[] {WRITE_DATA}));
+        byte[] wire = Hex.bytes(Hex.concat(WRITE_HEADER, new String[] {WRITE_DATA}));
         ByteBuf in = track(Unpooled.wrappedBuffer(wire));
         h.write(in);
         NbdRequest r = h.read(NbdRequest.class);
@@ -176,7 +134,7 @@ class RequestDecoderTest {
 
     @Test
     void writePayloadReservesItsLengthUntilTheRequestIsAnswered() {
-        h.write(feed(concat(WRITE_HEADER, new String[] {WRITE_DATA})));
+        h.write(feed(Hex.concat(WRITE_HEADER, new String[] {WRITE_DATA})));
         NbdRequest r = h.read(NbdRequest.class);
         assertThat(memory.reserved()).isEqualTo(8);
         done(r);
@@ -199,7 +157,7 @@ class RequestDecoderTest {
 
     @Test
     void requestsSplitByteByByte() {
-        h.writeByteByByte(feed(concat(READ, WRITE_HEADER, new String[] {WRITE_DATA}, FLUSH)));
+        h.writeByteByByte(feed(Hex.concat(READ, WRITE_HEADER, new String[] {WRITE_DATA}, FLUSH)));
         NbdRequest read = h.read(NbdRequest.class);
         assertRead(read);
         done(read);
@@ -214,7 +172,7 @@ class RequestDecoderTest {
 
     @Test
     void pipelinedRequestsInOneBuffer() {
-        h.write(feed(concat(READ, WRITE_HEADER, new String[] {WRITE_DATA}, FLUSH, DISC)));
+        h.write(feed(Hex.concat(READ, WRITE_HEADER, new String[] {WRITE_DATA}, FLUSH, DISC)));
         NbdRequest read = h.read(NbdRequest.class);
         assertRead(read);
         NbdRequest write = h.read(NbdRequest.class);
@@ -286,7 +244,7 @@ class RequestDecoderTest {
 
     @Test
     void oversizedWriteFollowedByARequestInTheSameBuffer() {
-        h.write(feed(concat(
+        h.write(feed(Hex.concat(
                 new String[] {MAGIC, "0000", "0001", "0000000000000008", "0000000000000000", "00000401"},
                 new String[] {Hex.repeat(0, MAX_PAYLOAD + 1)},
                 READ)));
@@ -337,7 +295,7 @@ class RequestDecoderTest {
         assertThat(small.reserveOrWait(8, null)).as("another connection holds 8 of 12 bytes").isTrue();
 
         // A WRITE of 8 then a READ, in one buffer; then more bytes arrive before the socket stops.
-        tight.write(feed(concat(WRITE_HEADER, new String[] {WRITE_DATA}, FLUSH)));
+        tight.write(feed(Hex.concat(WRITE_HEADER, new String[] {WRITE_DATA}, FLUSH)));
         tight.write(feed(READ));
         tight.assertNothingRead();
         assertThat(tight.channel.config().isAutoRead()).as("reading stopped").isFalse();
@@ -364,7 +322,7 @@ class RequestDecoderTest {
         PayloadMemory small = new PayloadMemory(12, STALL_NANOS);
         DecoderHarness tight = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, small));
         assertThat(small.reserveOrWait(8, null)).isTrue();
-        ByteBuf waiting = feed(concat(WRITE_HEADER, new String[] {"01020304"}));
+        ByteBuf waiting = feed(Hex.concat(WRITE_HEADER, new String[] {"01020304"}));
         tight.write(waiting);
         assertThat(small.waiting()).isEqualTo(1);
 
@@ -382,8 +340,8 @@ class RequestDecoderTest {
         DecoderHarness stalling = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, small));
         DecoderHarness waiting = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, small));
         stalling.channel.freezeTime();
-        stalling.write(feed(concat(WRITE_HEADER, new String[] {"01020304"})));   // 4 of 8 bytes, then silence
-        waiting.write(feed(concat(WRITE_HEADER, new String[] {WRITE_DATA})));
+        stalling.write(feed(Hex.concat(WRITE_HEADER, new String[] {"01020304"})));   // 4 of 8 bytes, then silence
+        waiting.write(feed(Hex.concat(WRITE_HEADER, new String[] {WRITE_DATA})));
         assertThat(small.waiting()).isEqualTo(1);
 
         stalling.channel.advanceTimeBy(STALL_NANOS - 1, TimeUnit.NANOSECONDS);
@@ -408,7 +366,7 @@ class RequestDecoderTest {
     @Test
     void aSlowPayloadIsLeftAloneWhileNobodyWaitsForMemory() {
         h.channel.freezeTime();
-        h.write(feed(concat(WRITE_HEADER, new String[] {"01020304"})));
+        h.write(feed(Hex.concat(WRITE_HEADER, new String[] {"01020304"})));
         h.channel.advanceTimeBy(4 * STALL_NANOS, TimeUnit.NANOSECONDS);
         h.channel.runScheduledPendingTasks();
         assertThat(h.exceptions).isEmpty();
@@ -420,7 +378,7 @@ class RequestDecoderTest {
 
     @Test
     void aConnectionClosedInTheMiddleOfAPayloadReturnsItsMemory() {
-        h.write(feed(concat(WRITE_HEADER, new String[] {"01020304"})));
+        h.write(feed(Hex.concat(WRITE_HEADER, new String[] {"01020304"})));
         assertThat(memory.reserved()).isEqualTo(8);
         h.close();
         assertThat(h.exceptions).singleElement().isInstanceOf(NbdProtocolException.class);
@@ -448,7 +406,7 @@ class RequestDecoderTest {
     /** In compact headers bit 5 is just an unknown flag (the handler refuses it): no payload follows a READ. */
     @Test
     void payloadLenFlagInCompactHeadersAnnouncesNoPayload() {
-        h.write(feed(concat(new String[] {MAGIC, "0020", "0000", "0000000000000001", "0000000000000000", "00000200"},
+        h.write(feed(Hex.concat(new String[] {MAGIC, "0020", "0000", "0000000000000001", "0000000000000000", "00000200"},
                 FLUSH)));
         NbdRequest r = h.read(NbdRequest.class);
         assertThat(r.flags()).isEqualTo(Nbd.NBD_CMD_FLAG_PAYLOAD_LEN);
@@ -470,7 +428,7 @@ class RequestDecoderTest {
 
     @Test
     void truncatedWritePayloadAtCloseIsAProtocolError() {
-        h.write(feed(concat(WRITE_HEADER, new String[] {"01020304"})));
+        h.write(feed(Hex.concat(WRITE_HEADER, new String[] {"01020304"})));
         h.close();
         h.assertNothingRead();
         assertThat(h.exceptions).singleElement().isInstanceOf(NbdProtocolException.class);
