@@ -12,8 +12,10 @@ import org.bufcached.client.Extent;
  * Copies one endpoint to another with several requests in flight. The source's
  * allocation map splits the work into pieces of at most one request: holes and
  * known-zero ranges become {@link Endpoint#zero} (so holes stay holes), data is
- * read and written, and data that turns out to be all zeroes is zeroed instead.
- * The copy ends with a flush of the destination.
+ * read and written (or, from a file to a destination that takes them, sent as a
+ * file region), and data that turns out to be all zeroes is zeroed instead. Each
+ * lane of the {@link Pipeline} uses its own view of the endpoints, one connection
+ * of an export. The copy ends with a flush of the destination.
  */
 final class Copier {
     /** A piece of work: a range and whether it is known to read as zeroes. */
