@@ -96,15 +96,21 @@ final class Copier {
     /**
      * Reads both sides piece by piece and compares the bytes (the JDK compares eight at
      * a time or by vector; a SHA-256 of each side cost far more CPU than the reading,
-     * under C1 without its intrinsics); fails naming the first byte that differs.
+     * under C1 without its intrinsics); fails naming the first byte that differs. Pieces
+     * finish out of order: once a difference is known, the pieces after it are skipped
+     * and those before it, already in flight, finish, so the lowest one is named.
      */
     CompletableFuture<Void> verify(Progress progress) {
         int max = Math.min(src.maxRequest(), dst.maxRequest());
         List<Piece> pieces = pieces(List.of(new Extent(0, src.size(), 0)), max);
         Endpoint[] from = lanes(src);
         Endpoint[] to = lanes(dst);
+        AtomicLong first = new AtomicLong(Long.MAX_VALUE);
         return Pipeline.run(pieces.size(), depth, (lane, i) -> {
             Piece p = pieces.get(i);
+            if (p.offset() > first.get()) {
+                return CompletableFuture.completedFuture(null);
+            }
             int length = (int) p.length(); // data pieces: at most max
             CompletableFuture<ByteBuf> a = from[lane].read(p.offset(), length);
             CompletableFuture<ByteBuf> b = to[lane].read(p.offset(), length);
@@ -116,16 +122,21 @@ final class Copier {
                     }
                     int at = a.join().nioBuffer().mismatch(b.join().nioBuffer());
                     if (at >= 0) {
-                        throw new IllegalStateException("verify failed: byte " + (p.offset() + at)
-                                + " differs between source and destination");
+                        first.accumulateAndGet(p.offset() + at, Math::min);
+                    } else {
+                        progress.add(length);
                     }
-                    progress.add(length);
                     return null;
                 } finally {
                     release(a);
                     release(b);
                 }
             });
+        }).thenRun(() -> {
+            if (first.get() != Long.MAX_VALUE) {
+                throw new IllegalStateException("verify failed: byte " + first.get()
+                        + " differs between source and destination");
+            }
         });
     }
 
