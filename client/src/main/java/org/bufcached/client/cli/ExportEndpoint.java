@@ -20,8 +20,7 @@ import org.bufcached.protocol.Nbd;
  * plaintext. When the server advertises CAN_MULTI_CONN it opens several
  * connections, as nbdcopy does, and spreads the requests over them by lane
  * ({@link #forLane}): each connection has its own socket and event loop, so the
- * bytes move in parallel. One FLUSH then covers the writes of all of them, as the
- * spec promises for CAN_MULTI_CONN.
+ * bytes move in parallel. The copy ends with a FLUSH on each ({@link #flush}).
  */
 final class ExportEndpoint implements Endpoint {
     /**
@@ -151,9 +150,19 @@ final class ExportEndpoint implements Endpoint {
         return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
     }
 
+    /**
+     * A FLUSH on every connection, at once, as nbdcopy sends them. With CAN_MULTI_CONN
+     * one would do; but bufcached paces its write-back by the interval between a file's
+     * syncs, and one FLUSH at the end of each copy reads to it as a client syncing every
+     * few seconds, so that the next copy ran beside a write-back ahead of it (measured:
+     * 10% slower against bufcached than with a FLUSH per connection).
+     */
     @Override
     public CompletableFuture<Void> flush() {
-        return client.info().has(Nbd.NBD_FLAG_SEND_FLUSH) ? client.flush() : CompletableFuture.completedFuture(null);
+        if (!client.info().has(Nbd.NBD_FLAG_SEND_FLUSH)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.allOf(all.stream().map(NbdClient::flush).toArray(CompletableFuture[]::new));
     }
 
     @Override

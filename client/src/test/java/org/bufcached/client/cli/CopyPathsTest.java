@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.bufcached.client.Extent;
 import org.bufcached.client.TestServer;
 import org.bufcached.client.sys.Holes;
@@ -21,8 +23,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * How a copy from a file moves each piece: data by sendfile after a probe of its
  * first bytes, allocated zeroes as zeroes (a hole on the destination), data that
- * starts with zeroes read whole; and a verify that finds the first byte that
- * differs.
+ * starts with zeroes read whole; a FLUSH on every connection at the end; and a
+ * verify that finds the first byte that differs.
  */
 class CopyPathsTest {
     private static final int MIB = 1 << 20;
@@ -70,6 +72,28 @@ class CopyPathsTest {
             }
             assertThat(Files.mismatch(image, server.file())).isEqualTo(-1L);
         }
+    }
+
+    /** As nbdcopy: each of the four connections (nbdkit's memory plugin allows several) gets its FLUSH. */
+    @Test
+    void theCopyEndsWithAFlushOnEveryConnection() throws Exception {
+        Path image = image();
+        Path log = dir.resolve("requests.log");
+        try (TestServer server = TestServer.nbdkit(dir, "--filter=log", "memory", String.valueOf(SIZE),
+                "logfile=" + log)) {
+            CliTest.Run copy = CliTest.run("copy", "-q", image.toString(), server.uri().toString());
+            assertThat(copy.code()).as(copy.err()).isZero();
+        }
+        List<String> lines = Files.readAllLines(log);
+        Set<String> connected = connections(lines, " Connect ");
+        assertThat(connected).hasSize(4);
+        assertThat(connections(lines, " Flush ")).isEqualTo(connected);
+    }
+
+    /** The connection numbers of nbdkit's log lines that contain {@code what}. */
+    private static Set<String> connections(List<String> lines, String what) {
+        return lines.stream().filter(l -> l.contains(what)).map(l -> l.replaceFirst(".* connection=(\\d+) .*", "$1"))
+                .collect(Collectors.toSet());
     }
 
     /** nbdkit's null plugin discards writes and reads zeroes: the first data byte differs. */
