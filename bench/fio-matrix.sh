@@ -98,6 +98,7 @@ EOF
 echo
 echo "== FLUSH latency: ${FLUSH_SECONDS}s of 4k random writes (QD16) with a FLUSH every second, same connection"
 for server in bufcached nbdkit nbdkit bufcached; do
+    settle
     printf '   %-10s %s\n' "$server" "$("$PY" "$TMP/flushlat.py" "$(uri "$server")" "$FLUSH_SECONDS")"
 done
 

@@ -136,6 +136,12 @@ record() { # case server iops: prints the result and keeps it for median_table
     echo "$1 $2 $3" >>"$RESULTS"
 }
 
+settle() { # the servers share $IMG: none starts with pages another left dirty, which its syncs would write
+    if [ -n "${IMG:-}" ] && [ -f "$IMG" ]; then
+        sync "$IMG"
+    fi
+}
+
 run_rounds() { # rounds: every case of CASES (rw:bs:qd[:jobs]) against every server of SERVERS, each round
     local round shift_by c rw bs qd nj name s
     local -a order
@@ -148,6 +154,7 @@ run_rounds() { # rounds: every case of CASES (rw:bs:qd[:jobs]) against every ser
             IFS=: read -r rw bs qd nj <<<"$c"
             name="$rw-$bs-qd$qd${nj:+-x$nj}"
             for s in "${order[@]}"; do
+                settle
                 record "$name" "$s" "$(fio_iops "$(uri "$s")" --time_based=1 --ramp_time="$RAMP" \
                     --runtime="$RUNTIME" --rw="$rw" --bs="$bs" --iodepth="$qd" --numjobs="${nj:-1}")"
             done

@@ -79,6 +79,8 @@ public final class Daemon implements ReloadTarget {
     private Reloader reloader;
     private volatile boolean ready;
     private volatile boolean stopping;
+    /** What made {@link #stop} fail, if anything; read after {@link #stopped}. */
+    private volatile Throwable stopFailure;
 
     /** A daemon that takes sockets, notify socket and watchdog from systemd's environment variables, if set. */
     public Daemon(BufcachedConfig config) {
@@ -356,6 +358,18 @@ public final class Daemon implements ReloadTarget {
             }
             stopping = true;
         }
+        try {
+            drainAndRelease();
+        } catch (RuntimeException | Error e) {
+            // Whatever broke, the process must still end: main waits for this latch.
+            stopFailure = e;
+            LOG.error("shutting down failed; exiting anyway", e);
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private void drainAndRelease() {
         ready = false;
         systemd.notifier().stopping("stopping: " + connections.open() + " connections, "
                 + connections.inFlight() + " requests in flight");
@@ -377,7 +391,6 @@ public final class Daemon implements ReloadTarget {
         connections.closeAll();
         release();
         LOG.info("stopped");
-        stopped.countDown();
     }
 
     /**
@@ -425,8 +438,10 @@ public final class Daemon implements ReloadTarget {
         systemd.notifier().close();
     }
 
-    public void awaitStopped() throws InterruptedException {
+    /** Waits for {@link #stop} to end; returns whether it ended cleanly. */
+    public boolean awaitStopped() throws InterruptedException {
         stopped.await();
+        return stopFailure == null;
     }
 
     private static void sleep(long millis) {

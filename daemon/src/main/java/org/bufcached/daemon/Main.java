@@ -161,12 +161,11 @@ public final class Main implements Callable<Integer> {
         }, "bufcached-shutdown").start());
         LOG.info("bufcached ready: {}", daemon.status());
         try {
-            daemon.awaitStopped();
+            return daemon.awaitStopped() ? 0 : EXIT_RUNTIME;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return EXIT_RUNTIME;
         }
-        return 0;
     }
 
     /** The configuration file (or the default) with the command line applied; reloads read it the same way. */
