@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NbdServer.class);
+    /**
+     * The send buffer of a Unix connection. The kernel's default (net.core.wmem_default, 208 KiB) holds a
+     * fifth of a 1 MiB READ reply: the rest waited for the socket to drain, a poll and a wake-up of the
+     * client per fifth. TCP sizes its buffers itself. The kernel caps this at net.core.wmem_max.
+     */
+    private static final int UNIX_SEND_BUFFER = 4 << 20;
     /** Option data accepted in one option; more is skipped and answered NBD_REP_ERR_TOO_BIG. */
     static final int MAX_OPTION_DATA = 64 * 1024;
     /** Name of the connection log, the first handler: TLS goes right behind it. */
@@ -192,6 +198,8 @@ public final class NbdServer implements AutoCloseable {
                 .childOption(ChannelOption.ALLOCATOR, DataBuffers.ALLOC);
         if (tcp) {
             b.option(ChannelOption.SO_REUSEADDR, true).childOption(ChannelOption.TCP_NODELAY, true);
+        } else {
+            b.childOption(ChannelOption.SO_SNDBUF, UNIX_SEND_BUFFER);
         }
         return b;
     }
