@@ -25,7 +25,8 @@ package org.bufcached.config;
  * of a hot range: 1 MiB rewrites of a 1 GiB file, on the default cache, cost
  * 940-1310 us of CPU each with the seed's marks and 570-810 us with these (the
  * whole file dirty crossed the seed's lodirtybufspace). FLUSH and the sync
- * interval bound what is in doubt, not these marks.
+ * interval bound what is in doubt, not these marks. The flushers drain to
+ * lodirtybufspace itself (the daemon's BufSpace.buf_daemon_limit), not to half.
  *
  * With the default 4GiB cache of 64KiB buffers that gives a 4095.4MiB
  * hibufspace, 4031.4MiB lobufspace, 3071.6MiB hidirtybufspace, 2047.7MiB

@@ -91,8 +91,7 @@ final class BufDaemon implements Runnable {
             threads.enter();
             try {
                 space.waitrunningbufspace(heavy);
-                long limit = space.lodirtybufspace / 2;
-                while (running && limit(limit)) {
+                while (running && limit()) {
                     if (!active) {
                         active = true;
                         LOG.debug("{}: flushing ({} dirty bytes, {} running)", name(), space.dirtykvaspace.get(),
@@ -209,8 +208,8 @@ final class BufDaemon implements Runnable {
         });
     }
 
-    private boolean limit(long limit) {
-        return heavy ? space.buf_daemon_hw_limit(limit) : space.buf_daemon_limit(limit);
+    private boolean limit() {
+        return heavy ? space.buf_daemon_hw_limit() : space.buf_daemon_limit();
     }
 
     /**

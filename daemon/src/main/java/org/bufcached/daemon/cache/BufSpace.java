@@ -379,15 +379,31 @@ public final class BufSpace {
     }
 
     // ---- the daemons' limit functions ----
+    //
+    // The seed's two daemons each flush while the dirty and running space of both
+    // classes is above half the low mark: the one low mark split between two threads.
+    // Here each class counts its own, so that a slow store's backlog never sets the
+    // light daemon writing, and the split is made exact instead: the flushers work
+    // down to lodirtybufspace together, and a class holding less than half of it
+    // leaves the rest to the other. One busy class alone keeps up to the whole low
+    // mark dirty, where the seed's halves would write it back at half: here that data
+    // is the kernel's page cache, which holds and writes it on its own, and writing a
+    // hot set early only writes it again at its next rewrite.
 
-    /** buf_daemon_limit: light dirty space (with running I/O) above {@code limit}, or too many dirty buffers. */
-    boolean buf_daemon_limit(long limit) {
-        long lightDirty = dirtykvaspace.get() - dirtybufspacehw.get();
-        return running(false) + lightDirty > limit || dirtybufcount.get() - dirtybufcounthw.get() >= nbuf / 2;
+    /** buf_daemon_limit: the light class (dirty and running) above its share of the low mark, or too many dirty buffers. */
+    boolean buf_daemon_limit() {
+        long light = running(false) + dirtykvaspace.get() - dirtybufspacehw.get();
+        return aboveLowMark(light) || dirtybufcount.get() - dirtybufcounthw.get() >= nbuf / 2;
     }
 
     /** buf_daemon_hw_limit, the same for the heavy class. */
-    boolean buf_daemon_hw_limit(long limit) {
-        return running(true) + dirtybufspacehw.get() > limit || dirtybufcounthw.get() >= nbuf / 2;
+    boolean buf_daemon_hw_limit() {
+        return aboveLowMark(running(true) + dirtybufspacehw.get()) || dirtybufcounthw.get() >= nbuf / 2;
+    }
+
+    /** Both classes together above the low mark, and {@code classSpace} at least half of it. */
+    private boolean aboveLowMark(long classSpace) {
+        long lo = lodirtybufspace;
+        return classSpace > lo / 2 && runningbufspace.get() + dirtykvaspace.get() > lo;
     }
 }

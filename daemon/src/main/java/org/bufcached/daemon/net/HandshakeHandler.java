@@ -37,6 +37,7 @@ import org.bufcached.protocol.ServerGreeting;
 import org.bufcached.protocol.TransmissionMode;
 import org.bufcached.protocol.server.HandshakeDecoder;
 import org.bufcached.protocol.server.PayloadMemory;
+import org.bufcached.protocol.server.PayloadReceiver;
 import org.bufcached.protocol.server.RequestDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -429,8 +430,10 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         // Order matters: the new handler must be in place before the decoder hands over the
         // bytes it already holds, which may be pipelined requests.
         ctx.pipeline().replace(this, "transmission", transmission.create(session));
+        // Under TLS the decoder sees decrypted bytes, never the socket's: payloads are copied from them.
+        PayloadReceiver receiver = tlsPhase == TlsPhase.PLAINTEXT ? PayloadReceiver.of(ctx.channel()) : null;
         ctx.pipeline().replace("decoder", "decoder",
-                new RequestDecoder(export.blockSizes().maxPayload(), payloadMemory, mode.extendedHeaders()));
+                new RequestDecoder(export.blockSizes().maxPayload(), payloadMemory, mode.extendedHeaders(), receiver));
         ctx.channel().flush();
     }
 

@@ -30,6 +30,7 @@ import org.bufcached.daemon.tls.TlsSettings;
 import org.bufcached.protocol.server.HandshakeDecoder;
 import org.bufcached.protocol.server.HandshakeEncoder;
 import org.bufcached.protocol.server.PayloadMemory;
+import org.bufcached.protocol.server.PayloadReceiver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -292,6 +293,7 @@ public final class NbdServer implements AutoCloseable {
                 ch.close();
                 return;
             }
+            PayloadReceiver.install(ch);
             ChannelPipeline p = ch.pipeline();
             p.addLast(LOG_HANDLER, new ConnectionLog(connection));
             long idle = idleTimeoutMillis;

@@ -214,38 +214,45 @@ class BufSpaceTest {
     // ---------------------------------------------------------------- daemon limits
 
     @Test
-    void theLightDaemonLimitCountsLightDirtyAndRunningSpaceOnly() {
-        long limit = 2 * BS;
+    void theLightDaemonLimitCountsLightDirtyAndRunningSpaceAgainstItsShareOfTheLowMark() {
         space.dirtykvaspace.set(10 * BS);
-        space.dirtybufspacehw.set(9 * BS); // 1 light buffer's worth
-        assertThat(space.buf_daemon_limit(limit)).isFalse();
+        space.dirtybufspacehw.set(9 * BS); // 1 light buffer's worth: both classes are above the low mark, light is not
+        assertThat(space.buf_daemon_limit()).isFalse();
         space.runningStarted(2 * BS, true); // heavy running: not the light daemon's business
-        assertThat(space.buf_daemon_limit(limit)).isFalse();
-        space.runningStarted(BS + 1, false);
-        assertThat(space.buf_daemon_limit(limit)).isTrue();
+        assertThat(space.buf_daemon_limit()).isFalse();
+        space.runningStarted(3 * BS + 1, false); // light past half the low mark
+        assertThat(space.buf_daemon_limit()).isTrue();
     }
 
     @Test
-    void theHeavyDaemonLimitCountsHeavyDirtyAndRunningSpaceOnly() {
-        long limit = 2 * BS;
+    void theHeavyDaemonLimitCountsHeavyDirtyAndRunningSpaceAgainstItsShareOfTheLowMark() {
         space.dirtykvaspace.set(10 * BS);
         space.dirtybufspacehw.set(BS);
-        assertThat(space.buf_daemon_hw_limit(limit)).isFalse();
+        assertThat(space.buf_daemon_hw_limit()).isFalse();
         space.runningStarted(5 * BS, false);
-        assertThat(space.buf_daemon_hw_limit(limit)).isFalse();
-        space.runningStarted(BS + 1, true);
-        assertThat(space.buf_daemon_hw_limit(limit)).isTrue();
+        assertThat(space.buf_daemon_hw_limit()).isFalse();
+        space.runningStarted(3 * BS + 1, true);
+        assertThat(space.buf_daemon_hw_limit()).isTrue();
+    }
+
+    @Test
+    void oneBusyClassAloneKeepsUpToTheWholeLowMarkDirty() {
+        space.dirtykvaspace.set(8 * BS); // all light, at lodirtybufspace: past half of it, not above it
+        assertThat(space.buf_daemon_limit()).isFalse();
+        space.runningStarted(1, false);
+        assertThat(space.buf_daemon_limit()).isTrue();
+        assertThat(space.buf_daemon_hw_limit()).isFalse();
     }
 
     @Test
     void bothLimitsTripOnHalfTheBuffersDirtyInTheirClass() {
         space.dirtybufcount.set(8);
         space.dirtybufcounthw.set(8);
-        assertThat(space.buf_daemon_hw_limit(Long.MAX_VALUE / 4)).isTrue();
-        assertThat(space.buf_daemon_limit(Long.MAX_VALUE / 4)).isFalse();
+        assertThat(space.buf_daemon_hw_limit()).isTrue();
+        assertThat(space.buf_daemon_limit()).isFalse();
         space.dirtybufcounthw.set(0);
-        assertThat(space.buf_daemon_hw_limit(Long.MAX_VALUE / 4)).isFalse();
-        assertThat(space.buf_daemon_limit(Long.MAX_VALUE / 4)).isTrue();
+        assertThat(space.buf_daemon_hw_limit()).isFalse();
+        assertThat(space.buf_daemon_limit()).isTrue();
     }
 
     @Test

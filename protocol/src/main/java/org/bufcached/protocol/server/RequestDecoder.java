@@ -35,6 +35,9 @@ import org.bufcached.protocol.OversizedLengthException;
  *     keeps what had already arrived, and resumes once the memory is granted. The
  *     reservation is returned by whoever answers the request (see
  *     {@link #reservation}).</li>
+ * <li>With a {@link PayloadReceiver} (plaintext connections), the rest of a large
+ *     payload is read from the socket straight into that buffer: no copy in user
+ *     space at all.</li>
  * <li>While other connections wait for payload memory, a payload that makes no
  *     progress for {@link PayloadMemory#stallTimeoutNanos()} ends the connection
  *     (a {@link NbdProtocolException}), so that a client cannot hold memory by
@@ -72,6 +75,8 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private final ByteBuf partialHeader;
     /** Received buffers kept while waiting for memory, oldest first. */
     private final ArrayDeque<ByteBuf> backlog = new ArrayDeque<>(4);
+    /** Reads the socket into payloads; null: payloads are copied from the received buffers. */
+    private final PayloadReceiver receiver;
 
     private ChannelHandlerContext ctx;
     private ReadGate gate;
@@ -84,6 +89,8 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private long offset;
     private long length;
     private ByteBuf payload;
+    /** The rest of {@link #payload}, handed to the transport for the socket read in flight; null if none. */
+    private ByteBuf receiving;
     /** When the payload being received last got bytes, by the event loop's ticker. */
     private long payloadProgressNanos;
     /** Runs while this connection receives payloads, made with the first one. */
@@ -92,11 +99,16 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
 
     /** A decoder of compact headers. */
     public RequestDecoder(int maxPayload, PayloadMemory memory) {
-        this(maxPayload, memory, false);
+        this(maxPayload, memory, false, null);
     }
 
-    /** A decoder of extended headers ({@code extended}: NBD_OPT_EXTENDED_HEADERS was negotiated) or compact ones. */
-    public RequestDecoder(int maxPayload, PayloadMemory memory, boolean extended) {
+    /**
+     * A decoder of extended headers ({@code extended}: NBD_OPT_EXTENDED_HEADERS was
+     * negotiated) or compact ones, which receives large payloads through
+     * {@code receiver} if not null (only where it sees the socket's bytes as they are).
+     */
+    public RequestDecoder(int maxPayload, PayloadMemory memory, boolean extended, PayloadReceiver receiver) {
+        this.receiver = receiver;
         this.maxPayload = maxPayload;
         this.extended = extended;
         this.payloadLimit = extended ? maxPayload : LengthBounds.hardLimit(maxPayload);
@@ -121,6 +133,44 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.gate = ReadGate.of(ctx.channel());
+        if (receiver != null) {
+            receiver.attach(this);
+        }
+    }
+
+    /** Less than this left of a payload is copied: a read for the tail alone would cost more than the copy. */
+    static final int MIN_RECEIVE_INTO = 16 * 1024;
+
+    /**
+     * For the {@link PayloadReceiver}, as the transport is about to read the socket:
+     * the unfilled rest of the payload being received, as a buffer of its own (a
+     * retained slice that the read fills and the pipeline hands back here), or null
+     * for a buffer of the usual kind.
+     */
+    ByteBuf receiveInto() {
+        if (state != State.PAYLOAD || payload.writableBytes() < MIN_RECEIVE_INTO) {
+            return null;
+        }
+        receiving = payload.retainedSlice(payload.writerIndex(), payload.writableBytes()).clear();
+        return receiving;
+    }
+
+    /** What the socket read into {@link #receiving}: the payload is that much longer. */
+    private void receivedInto(ByteBuf in) {
+        receiving = null;
+        try {
+            if (state == State.PAYLOAD) {
+                payloadProgressNanos = ctx.executor().ticker().nanoTime();
+                payload.writerIndex(payload.writerIndex() + in.readableBytes());
+                if (!payload.isWritable()) {
+                    ByteBuf complete = payload;
+                    payload = null;
+                    emit(complete);
+                }
+            }
+        } finally {
+            in.release();
+        }
     }
 
     @Override
@@ -130,6 +180,10 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
             return;
         }
         ByteBuf in = (ByteBuf) msg;
+        if (in == receiving) {
+            receivedInto(in);
+            return;
+        }
         if (state == State.AWAIT_MEMORY) {
             // Read before the gate closed: kept, in order, for when the memory comes.
             backlog.addLast(in);
@@ -317,6 +371,9 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         removed = true;
+        if (receiver != null) {
+            receiver.attach(null);
+        }
         if (stallChecks != null) {
             stallChecks.cancel(false);
         }

@@ -234,7 +234,7 @@ class ClientCodecTest {
                 .isEqualTo("21e41c71" + "0000" + "0004" + "0000000000000009" + "0000000100000000" + "0000000180000000");
 
         EmbeddedChannel server = new EmbeddedChannel(
-                new RequestDecoder(1 << 20, new PayloadMemory(1 << 20, 1_000_000_000L), true));
+                new RequestDecoder(1 << 20, new PayloadMemory(1 << 20, 1_000_000_000L), true, null));
         server.writeInbound(Unpooled.wrappedBuffer(header, payload, trim));
         NbdRequest w = server.readInbound();
         assertThat(w.type()).isEqualTo(Nbd.NBD_CMD_WRITE);
@@ -257,7 +257,7 @@ class ClientCodecTest {
                 + "0000000000000003");
 
         EmbeddedChannel server = new EmbeddedChannel(
-                new RequestDecoder(1 << 20, new PayloadMemory(1 << 20, 1_000_000_000L), true));
+                new RequestDecoder(1 << 20, new PayloadMemory(1 << 20, 1_000_000_000L), true, null));
         server.writeInbound(Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(new byte[] {4, 5, 6})));
         NbdRequest w = server.readInbound();
         assertThat(ByteBufUtil.getBytes(w.payload())).containsExactly(4, 5, 6);

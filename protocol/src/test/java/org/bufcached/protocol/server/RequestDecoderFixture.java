@@ -26,7 +26,7 @@ abstract class RequestDecoderFixture {
 
     /** {@code extended}: the decoder reads extended headers, as after NBD_OPT_EXTENDED_HEADERS. */
     RequestDecoderFixture(boolean extended) {
-        h = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, memory, extended));
+        h = new DecoderHarness(new RequestDecoder(MAX_PAYLOAD, memory, extended, null));
     }
 
     @AfterEach
