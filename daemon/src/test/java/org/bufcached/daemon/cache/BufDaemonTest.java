@@ -43,6 +43,13 @@ class BufDaemonTest {
         f.writeBack = recording();
     }
 
+    /** One queue set, and write-backs of one buffer each: what was written is what was flushed. */
+    private void setUpOneBufferClusters() throws Exception {
+        CacheFixture.Cfg cfg = CacheFixture.cfg();
+        cfg.clusterLimit = BS;
+        setUp(cfg, 1);
+    }
+
     /** A write-back that records the range and succeeds at once. */
     private CachedFile.WriteBack recording() {
         return (file, io, off, len, done) -> {
@@ -111,9 +118,7 @@ class BufDaemonTest {
 
     @Test
     void aDirtyBufferNoLongerKeepsARetiredWindowMappedForGood() throws Exception {
-        CacheFixture.Cfg cfg = CacheFixture.cfg();
-        cfg.clusterLimit = BS;
-        setUp(cfg, 1);
+        setUpOneBufferClusters();
         Buf dirty = fx.dirty(f, 0);
         Window w = dirty.windowRef;
         cache.kva.retire(w);
@@ -134,9 +139,7 @@ class BufDaemonTest {
 
     @Test
     void invalidDirtyBuffersAreDisposedNotWritten() throws Exception {
-        CacheFixture.Cfg cfg = CacheFixture.cfg();
-        cfg.clusterLimit = BS;
-        setUp(cfg, 1);
+        setUpOneBufferClusters();
         Buf inval = fx.dirty(f, 0);
         fx.dirty(f, 1);
         inval.setFlags(Buf.B_INVAL); // marked while queued

@@ -42,9 +42,16 @@ public final class PayloadReceiver implements RecvByteBufAllocator {
         return a instanceof PayloadReceiver ? (PayloadReceiver) a : null;
     }
 
-    /** From now on payloads of {@code d} (null: of none) are received in place. */
+    /** From now on payloads of {@code d} are received in place. */
     void attach(RequestDecoder d) {
         decoder = d;
+    }
+
+    /** No longer for {@code d}; a decoder that replaced it (added before it is removed) stays. */
+    void detach(RequestDecoder d) {
+        if (decoder == d) {
+            decoder = null;
+        }
     }
 
     @Override

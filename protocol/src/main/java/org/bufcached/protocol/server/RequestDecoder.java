@@ -372,7 +372,7 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     public void handlerRemoved(ChannelHandlerContext ctx) {
         removed = true;
         if (receiver != null) {
-            receiver.attach(null);
+            receiver.detach(this);
         }
         if (stallChecks != null) {
             stallChecks.cancel(false);

@@ -102,6 +102,21 @@ class PayloadReceiverTest {
         usual.release();
     }
 
+    @Test
+    void aDecoderThatReplacesAnotherStaysAttached() {
+        // Netty adds the new handler before it removes the old one.
+        RequestDecoder next = new RequestDecoder(LENGTH, memory, false, receiver);
+        channel.pipeline().replace(decoder, "next", next);
+        channel.writeInbound(header(LENGTH).writeBytes(data, 0, FIRST));
+        ByteBuf into = handle.allocate(channel.alloc());
+        assertThat(into.writableBytes()).isEqualTo(LENGTH - FIRST);
+        into.writeBytes(data, FIRST, LENGTH - FIRST);
+        channel.writeInbound(into);
+        NbdRequest r = channel.readInbound();
+        assertThat(ByteBufUtil.getBytes(r.payload())).isEqualTo(data);
+        done(r);
+    }
+
     private void done(NbdRequest r) {
         memory.release(RequestDecoder.reservation(r));
         r.recycle();
