@@ -149,9 +149,18 @@ class FailingDiskIT {
             assertThat(readyz).startsWith("503").contains("export disk");
             assertThat(d.log()).contains("export disk: ", "failed with EIO");
 
-            // (e) The disk is back. The first FLUSH rewrites what was in doubt and proves it.
+            // (e) The disk is back. A FLUSH rewrites what was in doubt and proves it. A write-back the
+            // flushers started while the disk failed may still fail after that FLUSH began: its pages
+            // are in doubt again and that FLUSH rightly answers EIO. The next one proves them.
             failing(false);
-            c.request(CMD_FLUSH, 0, 0, 0).assertOk();
+            Reply back = c.request(CMD_FLUSH, 0, 0, 0);
+            for (int retries = 0; back.error() != 0 && retries < 3; retries++) {
+                assertThat(back.error()).as("a FLUSH that cannot prove everything").isEqualTo(5);
+                System.out.printf("FailingDiskIT: a FLUSH after the disk came back answered EIO: %s%n",
+                        back.errorMessage());
+                back = c.request(CMD_FLUSH, 0, 0, 0);
+            }
+            back.assertOk();
             assertThat(httpGet(metrics, "/readyz")).startsWith("200");
             assertThat(d.log()).contains("durability restored");
             unpin();
