@@ -86,14 +86,17 @@ class RecoveryTest {
     /**
      * The write-back reaches the disk (the pages become clean) and then reports EIO;
      * with {@code evict}, the kernel drops those clean pages first, as it may under
-     * memory pressure.
+     * memory pressure. The whole file's clean pages are dropped, not only the range's:
+     * fadvise drops only folios wholly inside its range, and a large folio reaching
+     * past the write-back's range kept its pages in memory now and then (the recovery
+     * then rightly found them and the file never became LOST).
      */
     private void failWriteBack(boolean evict) {
         f.writeBack = (file, io, off, len, done) -> io.syncFileRange(file.writebackFd, off, len,
                 Posix.SYNC_FILE_RANGE_WAIT_BEFORE | Posix.SYNC_FILE_RANGE_WRITE | Posix.SYNC_FILE_RANGE_WAIT_AFTER,
                 result -> {
                     if (evict) {
-                        Syscalls.fadvise(file.fd, off, len, POSIX_FADV_DONTNEED);
+                        Syscalls.fadvise(file.fd, 0, 0, POSIX_FADV_DONTNEED);
                     }
                     done.complete(-Errno.EIO);
                 });
