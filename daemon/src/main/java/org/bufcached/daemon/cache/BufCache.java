@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * <p>Thread roles. <em>Event loops</em> run every operation (ReadOp, WriteOp,
  * ChangeOp, RecoveryOp) and their completions, and never wait: where the seed
  * sleeps, an operation parks a continuation (on a buffer lock, on buffer space,
- * on a window being mapped, on a sync) and returns. The two <em>flushers</em>
+ * on a window being mapped, on a sync) and returns; the only system call a loop
+ * makes itself is a small write to the page cache that nothing can make wait
+ * ({@link LoopWrites}). The two <em>flushers</em>
  * (buf_daemon, buf_daemon_hw) walk the dirty queues, start write-backs on the
  * loops, unmap retired windows, and are the only threads that ever wait (for
  * running write-back to drain). The <em>blocking pool</em> maps windows (and
@@ -109,6 +111,8 @@ public final class BufCache implements AutoCloseable {
     final LongAdder readAheadIssued = new LongAdder();
     final LongAdder hits = new LongAdder();
     final LongAdder misses = new LongAdder();
+    /** Writes copied into the page cache on their loop ({@link LoopWrites}). */
+    final LongAdder loopWrites = new LongAdder();
 
     /**
      * {@code queueSets}: one per event loop. {@code threadCapacity}: how many

@@ -68,6 +68,8 @@ final class CacheMeters {
         counter(r, "hits", "Block lookups served from a valid buffer", "findblk hit", cache.hits, LongAdder::sum);
         counter(r, "misses", "Block lookups that needed a buffer or a page-in", "getblk miss", cache.misses,
                 LongAdder::sum);
+        counter(r, "loop.writes", "Writes copied into the page cache on their event loop, not by the I/O workers",
+                null, cache.loopWrites, LongAdder::sum);
         counter(r, "readaheads", "Read-aheads started", "breadn", cache.readAheadIssued, LongAdder::sum);
         counter(r, "readahead.hits", "Reads served by a read-ahead buffer", "B_RAM hit", cache.readAheadHits,
                 LongAdder::sum);
@@ -95,7 +97,7 @@ final class CacheMeters {
 
     /** The HELP text: the meaning, then the vfs_bio name the code uses. */
     private static String help(String meaning, String seedName) {
-        return meaning + " (vfs_bio: " + seedName + ")";
+        return seedName == null ? meaning : meaning + " (vfs_bio: " + seedName + ")";
     }
 
     private static void bytes(MeterRegistry r, String name, String meaning, String seedName, AtomicLong value) {

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.bufcached.daemon.io.FileIo;
 import org.bufcached.daemon.io.IoLoops;
 import org.bufcached.daemon.store.BackingFile;
+import org.bufcached.daemon.store.PageCacheWrites;
 import org.bufcached.daemon.store.Errno;
 import org.bufcached.daemon.store.Posix;
 import org.bufcached.daemon.store.PosixException;
@@ -51,6 +52,7 @@ public final class CachedFile {
     final ReadAhead readAhead = new ReadAhead();
     final FileStats stats = new FileStats();
     final Durability durability;
+    final LoopWrites loopWrites;
     private volatile boolean closed;
     /** How a contiguous dirty range goes back to the file; a test may slow one file down or fail it. */
     volatile WriteBack writeBack = WriteBack.SYNC_FILE_RANGE;
@@ -79,6 +81,15 @@ public final class CachedFile {
         this.syncFd = backing.openDescription();
         this.durability = new Durability(name, size, syncFd, Posix.pageSize(), stats,
                 loops == null ? () -> IoLoops.current() : loops::here);
+        PageCacheWrites kernel = PageCacheWrites.of(backing.path());
+        this.loopWrites = new LoopWrites(kernel);
+        if (kernel.mayWaitForDisk()) {
+            LOG.info("export {}: every write goes to the I/O workers, none is made on an event loop ({})", name,
+                    kernel.reason());
+        } else {
+            LOG.info("export {}: writes of whole {}-byte blocks up to {} KiB may be made on the event loop ({})",
+                    name, kernel.alignment(), LoopWrites.MAX_LENGTH >> 10, kernel.reason());
+        }
     }
 
     public String name() {

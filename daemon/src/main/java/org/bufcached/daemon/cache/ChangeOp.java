@@ -27,6 +27,8 @@ final class ChangeOp extends CacheOp implements Durability.SyncWaiter {
     private long[] blocks;
     private int blockIndex;
     private long generation;
+    /** The change is at the workers: the file's writes stay off the loop ({@link LoopWrites#enterWorkers}). */
+    private boolean queued;
 
     private ChangeOp(long offset, long length, FileChange change, boolean sync, long first, long last) {
         this.offset = offset;
@@ -106,11 +108,14 @@ final class ChangeOp extends CacheOp implements Durability.SyncWaiter {
         }
         generation = file.durability.generation();
         waiting(CacheOp.FILE_CHANGE);
+        file.loopWrites.enterWorkers();
+        queued = true;
         change.apply(io, file.fd, offset, length, this);
     }
 
     @Override
     void completed(long result) throws Exception {
+        dequeue();
         if (result < 0) {
             throw failure("fallocate", result, file, offset, length);
         }
@@ -136,8 +141,17 @@ final class ChangeOp extends CacheOp implements Durability.SyncWaiter {
         }
     }
 
+    /** The change left the workers, or never reached them. */
+    private void dequeue() {
+        if (queued) {
+            queued = false;
+            file.loopWrites.leaveWorkers();
+        }
+    }
+
     @Override
     void abort(Throwable cause) {
+        dequeue();
         callback.failed(cause);
     }
 }

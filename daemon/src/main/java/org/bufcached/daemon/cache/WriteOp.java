@@ -16,7 +16,9 @@ import org.bufcached.daemon.store.Syscalls;
  * is answered once the flushers caught up. The payload goes to the file with one
  * write from its own buffer (no copy into the mapping): the kernel reads only
  * partial pages, a page under write-back costs the loop nothing, and a full disk
- * is an error rather than SIGBUS.
+ * is an error rather than SIGBUS. A small write of whole blocks is made on the loop
+ * itself when nothing can make it wait ({@link LoopWrites}), the others by the
+ * engine's workers.
  *
  * <p>Buffers are locked in block order and never waited for while others are
  * held, so two writes cannot deadlock and a write larger than the cache proceeds
@@ -52,6 +54,8 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
     /** The run being written: {@link #runLength} bytes from {@link #pos}, {@link #runDone} of them so far. */
     private int runLength;
     private int runDone;
+    /** The write in flight was handed to the workers ({@link LoopWrites#enterWorkers}). */
+    private boolean queued;
     private long generation;
     private Throwable syncFailure;
     /** The page being checked in phase CHECKING, and the scratch it is read into. */
@@ -167,7 +171,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
         return true;
     }
 
-    private void checked(long result) {
+    private void checked(long result) throws Exception {
         Durability d = file.durability;
         long pageSize = 1L << d.pageShift();
         long length = Math.min(pageSize, file.size() - (checkPage << d.pageShift()));
@@ -181,10 +185,20 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
         }
     }
 
-    private void submitWrite() {
+    /** The rest of the run: on the loop when {@link LoopWrites} allows (after an I/O error, never), else queued. */
+    private void submitWrite() throws Exception {
+        long address = data.memoryAddress() + data.readerIndex() + (pos - start) + runDone;
+        long at = pos + runDone;
+        int length = runLength - runDone;
+        if (file.loopWrites.allow(at, length) && file.durability.state() == Durability.State.CLEAN) {
+            cache.loopWrites.increment();
+            completed(Syscalls.pwrite(file.fd, address, length, at));
+            return;
+        }
         waiting(CacheOp.FILE_WRITE);
-        int index = data.readerIndex() + (int) (pos - start) + runDone;
-        io.write(file.fd, data.memoryAddress() + index, runLength - runDone, pos + runDone, this);
+        file.loopWrites.enterWorkers();
+        queued = true;
+        io.write(file.fd, address, length, at, this);
     }
 
     /**
@@ -205,6 +219,10 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
 
     @Override
     void completed(long result) throws Exception {
+        if (queued) {
+            queued = false;
+            file.loopWrites.leaveWorkers();
+        }
         if (phase == CHECKING) {
             checked(result);
             return;

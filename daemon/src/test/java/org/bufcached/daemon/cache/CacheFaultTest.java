@@ -115,20 +115,7 @@ class CacheFaultTest {
     /** Runs one cache operation; returns what its callback got: null for success, else the cause. */
     private Throwable call(Consumer<CacheCallback> op) throws Exception {
         CompletableFuture<Throwable> answer = new CompletableFuture<>();
-        op.accept(new CacheCallback() {
-            @Override
-            public void done(ByteBuf data) {
-                if (data != null) {
-                    data.release();
-                }
-                answer.complete(null);
-            }
-
-            @Override
-            public void failed(Throwable cause) {
-                answer.complete(cause);
-            }
-        });
+        op.accept(CacheFixture.into(answer));
         return answer.get(10, TimeUnit.SECONDS);
     }
 

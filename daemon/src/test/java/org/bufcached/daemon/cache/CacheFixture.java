@@ -159,6 +159,24 @@ final class CacheFixture implements AutoCloseable {
         return queue(cpu, q).size();
     }
 
+    /** A callback that completes {@code answer} with null on success (releasing any data), else with the cause. */
+    static CacheCallback into(java.util.concurrent.CompletableFuture<Throwable> answer) {
+        return new CacheCallback() {
+            @Override
+            public void done(io.netty.buffer.ByteBuf data) {
+                if (data != null) {
+                    data.release();
+                }
+                answer.complete(null);
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                answer.complete(cause);
+            }
+        };
+    }
+
     /** Polls (for liveness only) until {@code condition} holds. */
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
         await(() -> what, condition);

@@ -3,6 +3,7 @@ package org.bufcached.daemon.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.bufcached.daemon.cache.CacheFixture.BS;
 import static org.bufcached.daemon.cache.CacheFixture.MIB;
+import static org.bufcached.daemon.cache.CacheFixture.into;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -51,23 +52,6 @@ class RecoveryTest {
     @AfterEach
     void tearDown() throws Exception {
         fx.close();
-    }
-
-    private static CacheCallback into(CompletableFuture<Throwable> answer) {
-        return new CacheCallback() {
-            @Override
-            public void done(ByteBuf data) {
-                if (data != null) {
-                    data.release();
-                }
-                answer.complete(null);
-            }
-
-            @Override
-            public void failed(Throwable cause) {
-                answer.complete(cause);
-            }
-        };
     }
 
     private void write(long offset, byte[] data) throws Exception {

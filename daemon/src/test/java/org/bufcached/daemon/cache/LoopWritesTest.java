@@ -1,0 +1,162 @@
+package org.bufcached.daemon.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.bufcached.daemon.cache.CacheFixture.KIB;
+import static org.bufcached.daemon.cache.CacheFixture.MIB;
+import static org.bufcached.daemon.cache.CacheFixture.into;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.bufcached.daemon.io.IoCompletion;
+import org.bufcached.daemon.store.KernelDirty;
+import org.bufcached.daemon.store.PageCacheWrites;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LoopWritesTest {
+    private static final PageCacheWrites NO_WAIT = new PageCacheWrites(false, 4096, "test");
+
+    @TempDir
+    Path dir;
+    private CacheFixture fx;
+    private CachedFile f;
+    /** Whether this machine lets the fixture's file take loop writes at all (its filesystem, the kernel's dirty pages). */
+    private boolean loopWritesHere;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        fx = new CacheFixture(dir, CacheFixture.cfg(), 1);
+        f = fx.file("disk", 4 * MIB, false);
+        loopWritesHere = !PageCacheWrites.of(dir.resolve("disk")).mayWaitForDisk() && KernelDirty.belowBackground();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        fx.close();
+    }
+
+    @Test
+    void onlySmallWritesOfWholeBlocks() {
+        LoopWrites w = new LoopWrites(NO_WAIT, () -> true);
+        assertThat(w.allow(0, 4096)).isTrue();
+        assertThat(w.allow(8192, LoopWrites.MAX_LENGTH)).isTrue();
+        assertThat(w.allow(8192, LoopWrites.MAX_LENGTH + 4096)).as("too long").isFalse();
+        assertThat(w.allow(512, 4096)).as("starts inside a block").isFalse();
+        assertThat(w.allow(4096, 1000)).as("ends inside a block").isFalse();
+    }
+
+    @Test
+    void neverWhenTheFileCanWaitOrTheKernelIsPastItsBackgroundThreshold() {
+        assertThat(new LoopWrites(new PageCacheWrites(true, 4096, "btrfs"), () -> true).allow(0, 4096)).isFalse();
+        AtomicBoolean below = new AtomicBoolean(false);
+        LoopWrites w = new LoopWrites(NO_WAIT, below::get);
+        assertThat(w.allow(0, 4096)).isFalse();
+        below.set(true);
+        assertThat(w.allow(0, 4096)).isTrue();
+    }
+
+    @Test
+    void notWhileAnotherWriteOrChangeIsAtTheWorkers() {
+        LoopWrites w = new LoopWrites(NO_WAIT, () -> true);
+        w.enterWorkers();
+        w.enterWorkers();
+        w.leaveWorkers();
+        assertThat(w.allow(0, 4096)).isFalse();
+        w.leaveWorkers();
+        assertThat(w.allow(0, 4096)).isTrue();
+    }
+
+    @Test
+    void aSmallWriteOfWholePagesIsMadeOnTheLoopAndReachesTheFile() throws Exception {
+        byte[] data = random((int) (16 * KIB), 1);
+        long before = fx.cache.loopWrites.sum();
+
+        assertThat(write(64 * KIB + 8 * KIB, data)).isNull();
+
+        assertThat(fx.cache.loopWrites.sum() - before).isEqualTo(loopWritesHere ? 1 : 0);
+        assertThat(readFile(64 * KIB + 8 * KIB, data.length)).isEqualTo(data);
+    }
+
+    @Test
+    void writesThatAreUnalignedOrLargeGoToTheWorkersAndLeaveNothingBehind() throws Exception {
+        byte[] odd = random(3000, 2);
+        byte[] large = random((int) (256 * KIB), 3);
+        long before = fx.cache.loopWrites.sum();
+
+        assertThat(write(100, odd)).isNull();
+        assertThat(write(MIB, large)).isNull();
+
+        assertThat(fx.cache.loopWrites.sum()).isEqualTo(before);
+        assertThat(f.loopWrites.atWorkers()).isZero();
+        assertThat(readFile(100, odd.length)).isEqualTo(odd);
+        assertThat(readFile(MIB, large.length)).isEqualTo(large);
+        assertThat(write(0, random(4096, 4))).isNull();
+        assertThat(fx.cache.loopWrites.sum() - before).isEqualTo(loopWritesHere ? 1 : 0);
+    }
+
+    @Test
+    void aChangeAtTheWorkersKeepsWritesOffTheLoopUntilItCompletes() throws Exception {
+        CompletableFuture<IoCompletion> held = new CompletableFuture<>();
+        CompletableFuture<Throwable> trimmed = new CompletableFuture<>();
+        fx.cache.change(f, 2 * MIB, MIB, (io, fd, offset, length, done) -> held.complete(done), false,
+                into(trimmed));
+        IoCompletion done = held.get(10, TimeUnit.SECONDS);
+        assertThat(f.loopWrites.atWorkers()).isOne();
+        long before = fx.cache.loopWrites.sum();
+        byte[] data = random(4096, 5);
+
+        assertThat(write(0, data)).isNull();
+
+        assertThat(fx.cache.loopWrites.sum()).as("written by the workers").isEqualTo(before);
+        assertThat(readFile(0, data.length)).isEqualTo(data);
+
+        fx.onLoop(() -> done.complete(0));
+        assertThat(trimmed.get(10, TimeUnit.SECONDS)).isNull();
+        assertThat(f.loopWrites.atWorkers()).isZero();
+        assertThat(write(4096, random(4096, 6))).isNull();
+        assertThat(fx.cache.loopWrites.sum() - before).isEqualTo(loopWritesHere ? 1 : 0);
+    }
+
+    @Test
+    void aChangeThatFailsToStartLeavesTheWorkers() throws Exception {
+        CompletableFuture<Throwable> answer = new CompletableFuture<>();
+        fx.cache.change(f, 0, MIB, (io, fd, offset, length, done) -> {
+            throw new IllegalStateException("injected");
+        }, false, into(answer));
+
+        assertThat(answer.get(10, TimeUnit.SECONDS)).hasMessageContaining("injected");
+        assertThat(f.loopWrites.atWorkers()).isZero();
+    }
+
+    private Throwable write(long offset, byte[] data) throws Exception {
+        ByteBuf payload = ByteBufAllocator.DEFAULT.directBuffer(data.length).writeBytes(data);
+        CompletableFuture<Throwable> answer = new CompletableFuture<>();
+        fx.onLoop(() -> fx.cache.write(f, offset, payload, false, into(answer)));
+        return answer.get(10, TimeUnit.SECONDS);
+    }
+
+    private byte[] readFile(long offset, int length) throws Exception {
+        try (FileChannel ch = FileChannel.open(dir.resolve("disk"))) {
+            ByteBuffer b = ByteBuffer.allocate(length);
+            while (b.hasRemaining() && ch.read(b, offset + b.position()) > 0) {
+                // until the range is read
+            }
+            return b.array();
+        }
+    }
+
+    private static byte[] random(int length, long seed) {
+        byte[] b = new byte[length];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+}
