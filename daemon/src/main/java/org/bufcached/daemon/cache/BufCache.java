@@ -242,6 +242,14 @@ public final class BufCache implements AutoCloseable {
         ChangeOp.start(this, f, io, offset, length, change, sync, callback);
     }
 
+    /**
+     * A client started writing {@code f} and will likely sync it: the flushers write
+     * ahead of that sync as they do between a client's syncs ({@link SyncPacing#writerArrived}).
+     */
+    public void expectSync(CachedFile f) {
+        f.durability.pacing.writerArrived(System.nanoTime());
+    }
+
     /** Answers once every write answered before this call is on stable storage, or says why not (FLUSH). */
     public void sync(CachedFile f, CacheCallback callback) {
         FileIo io = IoLoops.current();

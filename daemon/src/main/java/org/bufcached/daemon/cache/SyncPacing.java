@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the kernel's own dirty expiry. Files nobody syncs are left to the dirty marks
  * and the kernel, which write hot pages back far less often.
  *
- * <p>Threads: {@link #clientSync} runs on any event loop, {@link #due} on the
+ * <p>Threads: {@link #clientSync} and {@link #writerArrived} run on any event loop, {@link #due} on the
  * flusher of the file's class, {@link #finished} on the loop that ran the
  * write-back. The times are volatile and their races benign (a write-back starts
  * a pass early or late); {@link #running} keeps one write-back per file at a time.
@@ -50,6 +50,20 @@ final class SyncPacing {
             intervalNanos = now - last;
         }
         lastSyncNanos = now;
+    }
+
+    /**
+     * A connection started writing at {@code now}. Unless a client syncs the file
+     * already, pacing starts as if it had just synced: its first FLUSH then finds
+     * only what came since the last write-back ahead, not everything written since
+     * it connected. A client that never syncs gets {@link #IDLE_INTERVALS} intervals
+     * of write-back ahead, once per connection.
+     */
+    void writerArrived(long now) {
+        long last = lastSyncNanos;
+        if (last == 0 || now - last > IDLE_INTERVALS * intervalNanos) {
+            lastSyncNanos = now;
+        }
     }
 
     /**

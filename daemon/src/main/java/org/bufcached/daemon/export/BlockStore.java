@@ -57,6 +57,14 @@ public interface BlockStore extends AutoCloseable {
     void blockStatus(long offset, long length, int maxExtents, boolean wide, CacheCallback done);
 
     /**
+     * A connection sends its first WRITE. Its client will most likely FLUSH (the
+     * kernel's nbd client, qemu and nbdfuse do), and that first FLUSH should not have
+     * to write back everything written since the connection began.
+     */
+    default void writerConnected() {
+    }
+
+    /**
      * A WRITE, TRIM or WRITE_ZEROES of the range succeeded and is about to be
      * answered: a dirty bitmap cleared or added while it was in flight records it
      * again here.

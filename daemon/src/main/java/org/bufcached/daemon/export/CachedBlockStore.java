@@ -65,6 +65,11 @@ public final class CachedBlockStore implements BlockStore {
     }
 
     @Override
+    public void writerConnected() {
+        cache.expectSync(file);
+    }
+
+    @Override
     public void flush(CacheCallback done) {
         cache.sync(file, done);
     }

@@ -106,6 +106,11 @@ public final class TrackedBlockStore implements BlockStore {
     }
 
     @Override
+    public void writerConnected() {
+        inner.writerConnected();
+    }
+
+    @Override
     public void changeAcknowledged(long offset, long length) {
         bitmaps.mark(offset, length);
     }

@@ -59,6 +59,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     /** Whether this handler holds the read gate closed because of {@link #MAX_IN_FLIGHT}. */
     private boolean heldForInFlight;
     private boolean disconnecting;
+    /** Whether the connection sent a WRITE yet ({@link BlockStore#writerConnected}). */
+    private boolean wrote;
     /** The requests in flight, newest first, linked through {@link Exchange#next}; for the stuck-request report. */
     private Exchange head;
     private ScheduledFuture<?> stuckCheck;
@@ -181,6 +183,10 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
                 store.read(offset, (int) length, x);
                 break;
             case Nbd.NBD_CMD_WRITE:
+                if (!wrote) {
+                    wrote = true;
+                    store.writerConnected();
+                }
                 store.write(offset, r.takePayload(), fua, x);
                 break;
             case Nbd.NBD_CMD_FLUSH:

@@ -57,4 +57,30 @@ class SyncPacingTest {
         pacing.clientSync(T0 + 31 * S);
         assertThat(pacing.due(T0 + 32 * S)).isFalse();
     }
+
+    @Test
+    void aNewWriterIsPacedAsIfItHadJustSyncedForTwoIntervals() {
+        SyncPacing pacing = new SyncPacing();
+        pacing.writerArrived(T0);
+        assertThat(pacing.due(T0 + SyncPacing.FIRST_INTERVAL_NANOS / SyncPacing.PER_INTERVAL)).isTrue();
+        pacing.finished();
+        assertThat(pacing.due(T0 + 2 * SyncPacing.FIRST_INTERVAL_NANOS + 1)).as("it never synced").isFalse();
+        pacing.clientSync(T0 + S);
+        assertThat(pacing.due(T0 + S + S / SyncPacing.PER_INTERVAL)).as("it synced a second later").isTrue();
+    }
+
+    @Test
+    void aNewWriterLeavesTheRhythmOfASyncingClientAlone() {
+        SyncPacing pacing = new SyncPacing();
+        pacing.clientSync(T0);
+        pacing.clientSync(T0 + 4 * S);
+        pacing.writerArrived(T0 + 5 * S);
+        pacing.clientSync(T0 + 8 * S);
+        long now = T0 + 8 * S + S / 10;
+        assertThat(pacing.due(now)).isTrue();
+        pacing.finished();
+        assertThat(pacing.due(now + 3 * S / SyncPacing.PER_INTERVAL))
+                .as("the interval is still 4 s, not the 3 s since the writer came").isFalse();
+        assertThat(pacing.due(now + 4 * S / SyncPacing.PER_INTERVAL)).isTrue();
+    }
 }
