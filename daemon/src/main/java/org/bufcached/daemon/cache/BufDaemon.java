@@ -7,7 +7,6 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 import org.bufcached.daemon.io.FileIo;
 import org.bufcached.daemon.io.IoCompletion;
-import org.bufcached.daemon.store.KernelDirty;
 import org.bufcached.daemon.store.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,9 +91,7 @@ final class BufDaemon implements Runnable {
             threads.enter();
             try {
                 space.waitrunningbufspace(heavy);
-                KernelDirty.sample();
                 while (running && limit()) {
-                    KernelDirty.sample(); // the loops' writes go by it (LoopWrites): keep it fresh while flushing
                     if (!active) {
                         active = true;
                         LOG.debug("{}: flushing ({} dirty bytes, {} running)", name(), space.dirtykvaspace.get(),

@@ -243,7 +243,9 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
             submitWrite();
             return;
         }
-        for (Buf bp : batch) {
+        // Indexed: the iterator of a for-each escaped here (JFR: one per write).
+        for (int i = 0; i < batch.size(); i++) {
+            Buf bp = batch.get(i);
             long at = Math.max(pos, bp.loffset);
             long mask = cache.pages(at - bp.loffset, Math.min(end, bp.loffset + bp.size) - at);
             cache.validate(bp, mask);
@@ -258,8 +260,8 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
     }
 
     private void invalidateBatch() {
-        for (Buf bp : batch) {
-            cache.binvalidate(bp);
+        for (int i = 0; i < batch.size(); i++) {
+            cache.binvalidate(batch.get(i));
         }
         batch.clear();
     }

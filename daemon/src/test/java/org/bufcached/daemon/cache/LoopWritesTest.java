@@ -29,7 +29,7 @@ class LoopWritesTest {
     Path dir;
     private CacheFixture fx;
     private CachedFile f;
-    /** Whether this machine lets the fixture's file take loop writes at all (its filesystem, the kernel's dirty pages). */
+    /** Whether the fixture's file takes loop writes on this machine (its filesystem, the kernel's dirty pages). */
     private boolean loopWritesHere;
 
     @BeforeEach

@@ -12,23 +12,31 @@ class KernelDirtyTest {
                 + "\nnr_dirty_background_threshold " + background + "\n";
     }
 
+    private static boolean parse(String vmstat) {
+        byte[] text = vmstat.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return KernelDirty.parse(text, text.length);
+    }
+
     @Test
     void belowWhileDirtyAndWritebackStayUnderTheBackgroundThreshold() {
-        assertThat(KernelDirty.parse(vmstat(100, 50, 1000))).isTrue();
-        assertThat(KernelDirty.parse(vmstat(900, 99, 1000))).isTrue();
+        assertThat(parse(vmstat(100, 50, 1000))).isTrue();
+        assertThat(parse(vmstat(900, 99, 1000))).isTrue();
     }
 
     @Test
     void pagesUnderWriteBackCountAsTheKernelCountsThem() {
-        assertThat(KernelDirty.parse(vmstat(900, 100, 1000))).isFalse();
-        assertThat(KernelDirty.parse(vmstat(0, 1000, 1000))).isFalse();
+        assertThat(parse(vmstat(900, 100, 1000))).isFalse();
+        assertThat(parse(vmstat(0, 1000, 1000))).isFalse();
     }
 
     @Test
     void whatCannotBeReadCountsAsAbove() {
-        assertThat(KernelDirty.parse("")).isFalse();
-        assertThat(KernelDirty.parse("nr_dirty 1\nnr_writeback 1\n")).isFalse();
-        assertThat(KernelDirty.parse("nr_dirty x\nnr_writeback 1\nnr_dirty_background_threshold 10\n")).isFalse();
+        assertThat(parse("")).isFalse();
+        assertThat(parse("nr_dirty 1\nnr_writeback 1\n")).isFalse();
+        assertThat(parse("nr_dirty x\nnr_writeback 1\nnr_dirty_background_threshold 10\n")).isFalse();
+        assertThat(parse("nr_dirty 1\nnr_writeback 1\nnr_dirty_background_threshold\n")).isFalse();
+        assertThat(parse("nr_dirty_x 1\nnr_dirty 1\nnr_writeback 1\nnr_dirty_background_threshold 10"))
+                .as("a longer key, and no newline at the end").isTrue();
     }
 
     @Test
