@@ -219,10 +219,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
 
     @Override
     void completed(long result) throws Exception {
-        if (queued) {
-            queued = false;
-            file.loopWrites.leaveWorkers();
-        }
+        leftWorkers();
         if (phase == CHECKING) {
             checked(result);
             return;
@@ -257,6 +254,14 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
         file.durability.written(pos, runLength, generation);
         pos += runLength;
         write();
+    }
+
+    /** The write handed to the workers came back, or never reached them (the engine threw). */
+    private void leftWorkers() {
+        if (queued) {
+            queued = false;
+            file.loopWrites.leaveWorkers();
+        }
     }
 
     private void invalidateBatch() {
@@ -301,6 +306,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
 
     @Override
     void abort(Throwable cause) {
+        leftWorkers();
         if (!batch.isEmpty()) {
             invalidateBatch();
         }

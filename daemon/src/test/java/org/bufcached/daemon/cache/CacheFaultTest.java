@@ -147,4 +147,18 @@ class CacheFaultTest {
         assertThat(call(cb -> cache.write(f, 0, payload(), false, cb))).as("write once healthy").isNull();
         assertThat(call(cb -> cache.read(f, 0, (int) BS, cb))).as("read once healthy").isNull();
     }
+
+    @Test
+    void writesAndChangesTheEngineRefusedLeaveNothingAtTheWorkers() throws Exception {
+        BufCache cache = fx.cache;
+        assertThat(call(cb -> cache.write(f, 0, payload(), false, cb))).as("maps the window").isNull();
+        broken = true;
+        ByteBuf unaligned = ByteBufAllocator.DEFAULT.directBuffer(100).writeZero(100);
+        assertThat(call(cb -> cache.write(f, 10, unaligned, false, cb))).as("a write for the workers")
+                .hasMessageContaining("injected");
+        assertThat(call(cb -> cache.change(f, 0, BS, (io, fd, off, len, done) -> io.fallocate(fd, 0, off, len, done),
+                false, cb))).as("change").hasMessageContaining("injected");
+
+        assertThat(f.loopWrites.atWorkers()).isZero();
+    }
 }
