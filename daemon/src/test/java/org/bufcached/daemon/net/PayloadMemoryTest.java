@@ -1,6 +1,7 @@
 package org.bufcached.daemon.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.bufcached.daemon.testing.NbdWire.CMD_WRITE;
 import static org.bufcached.daemon.testing.NbdWire.REQUEST_MAGIC;
 import static org.bufcached.daemon.testing.TestDaemon.DISK;
@@ -45,6 +46,8 @@ class PayloadMemoryTest {
         RawClient hostile = nbd.open(DISK);
         hostile.write(RawClient.requestHeader(REQUEST_MAGIC, 0, CMD_WRITE, hostile.newCookie(), 0, BUDGET));
         hostile.write(new byte[4096]); // then nothing more
+        // The writer must come second: were its header decoded first, the hostile one would wait instead.
+        await().atMost(RawClient.TIMEOUT).until(() -> nbd.daemon().payloadMemory().reserved() == BUDGET);
         RawClient writer = nbd.open(DISK);
         try (LogCapture log = new LogCapture(TransmissionHandler.class)) {
             long cookie = writer.sendWrite(2 * MIB, pattern(MIB, 60), 0);
