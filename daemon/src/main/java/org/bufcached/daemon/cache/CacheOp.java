@@ -3,6 +3,7 @@ package org.bufcached.daemon.cache;
 import org.bufcached.daemon.io.FileIo;
 import org.bufcached.daemon.io.IoCompletion;
 import org.bufcached.daemon.store.PosixException;
+import org.bufcached.daemon.store.Syscalls;
 
 /**
  * One operation of the cache on one file, run as a continuation on its event
@@ -64,12 +65,23 @@ abstract class CacheOp implements Runnable, IoCompletion {
     static final String FILE_WRITE = "a write to the file";
     static final String FILE_CHANGE = "fallocate on the file";
     static final String SYNC = "an fdatasync of the file";
-    static final String PAGE_CHECK = "a check that a page in doubt is still in memory";
     static final String THROTTLE = "write-back to catch up (dirty data above the high mark)";
 
     /** Marks the wait for the stuck-request report. */
     final void waiting(String what) {
         callback.waiting(what);
+    }
+
+    /**
+     * How many pages of the locked buffer {@code bp}, from the page at
+     * {@code offset} for {@code length} bytes, are still in the page cache, counted
+     * until one is not: asked through the buffer's mapping, without reading any page
+     * in. Nothing of bufcached can bring one back meanwhile: the buffer is locked.
+     * Negative ({@code -errno}) when the kernel cannot tell, which callers take as
+     * not in memory.
+     */
+    static long residentPages(Buf bp, long offset, long length, int pageShift) {
+        return Syscalls.residentPages(bp.data + (offset - bp.loffset), length, pageShift);
     }
 
     static PosixException failure(String call, long result, CachedFile file, long offset, long length) {

@@ -11,9 +11,13 @@ import org.bufcached.daemon.store.Syscalls;
  * suspect pages) is written again from the page cache, so that the kernel holds
  * it dirty once more and the next sync writes it. Block by block, under the
  * buffer lock, as a client write would be: nothing can change the page between
- * the read and the write. The read may not wait for the disk (RWF_NOWAIT): a page
- * no longer in memory would come back from the disk with what the failed
- * write-back left there, so it is declared lost instead of being "recovered".
+ * the read and the write. A page no longer in memory would come back from the
+ * disk with what the failed write-back left there, so it is declared lost instead
+ * of being "recovered": the pages are first looked up through the buffer's
+ * mapping (mincore, which reads nothing in), and the read of those found may not
+ * wait for the disk (RWF_NOWAIT) should one be evicted in between. What remains
+ * is a page evicted in those microseconds and read back at once by the read's own
+ * read-ahead, or by another process reading the backing file.
  */
 final class RecoveryOp extends CacheOp {
     private static final int READING = 0;
@@ -96,12 +100,32 @@ final class RecoveryOp extends CacheOp {
             }
             runStart = run[0];
             runEnd = run[1];
-            runBytes = (int) (Math.min(runEnd << shift, file.size()) - (runStart << shift));
+            if (!keepResident()) {
+                cursor = runEnd;
+                continue;
+            }
             done = 0;
             phase = READING;
             io.read(file.fd, scratch.memoryAddress(), runBytes, runStart << shift, Syscalls.RWF_NOWAIT, this);
             return;
         }
+    }
+
+    /**
+     * Shortens the run to its pages still in memory, declaring the rest lost;
+     * false when none is. Asked of the mapping first because the read that follows,
+     * even with RWF_NOWAIT, may bring a missing page back from the disk.
+     */
+    private boolean keepResident() {
+        long resident = residentPages(bp, runStart << shift, (runEnd - runStart) << shift, shift);
+        if (resident < runEnd - runStart) {
+            durability.lost(runStart + Math.max(resident, 0), runEnd, resident < 0
+                    ? "cannot tell whether it is in memory (" + Errno.name((int) -resident) + ")"
+                    : "no longer in memory");
+            runEnd = runStart + Math.max(resident, 0);
+        }
+        runBytes = (int) (Math.min(runEnd << shift, file.size()) - (runStart << shift));
+        return resident > 0;
     }
 
     @Override

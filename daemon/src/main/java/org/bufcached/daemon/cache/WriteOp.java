@@ -3,7 +3,6 @@ package org.bufcached.daemon.cache;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.Recycler;
 import java.util.ArrayList;
-import org.bufcached.daemon.io.DataBuffers;
 import org.bufcached.daemon.io.FileIo;
 import org.bufcached.daemon.store.Errno;
 import org.bufcached.daemon.store.PosixException;
@@ -37,8 +36,6 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
     private static final int WRITING = 0;
     private static final int SYNCING = 1;
     private static final int THROTTLED = 2;
-    /** Proving that a page in doubt after an I/O error, which this write covers in part, is still in memory. */
-    private static final int CHECKING = 3;
 
     private final Recycler.Handle<WriteOp> handle;
     private final ArrayList<Buf> batch = new ArrayList<>(8);
@@ -58,9 +55,6 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
     private boolean queued;
     private long generation;
     private Throwable syncFailure;
-    /** The page being checked in phase CHECKING, and the scratch it is read into. */
-    private long checkPage = -1;
-    private ByteBuf scratch;
 
     private WriteOp(Recycler.Handle<WriteOp> handle) {
         this.handle = handle;
@@ -114,9 +108,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
             runLength = (int) (Math.min(end, last.loffset + last.size) - pos);
             runDone = 0;
             generation = file.durability.generation();
-            if (checkEdges()) {
-                return;
-            }
+            checkEdges();
             submitWrite();
             return;
         }
@@ -136,52 +128,35 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
      * and kept only in the page cache until recovery writes it again. A write that
      * covers such a page in part would have the kernel read it back from the disk if
      * it was evicted meanwhile, and the recovery would then rewrite stale data as if
-     * it were the client's. So the edge pages in doubt are first proven resident (a
-     * read that may not wait for the disk); those that are not are lost. Returns
-     * true when a check was submitted.
+     * it were the client's. So the edge pages in doubt are first proven still in
+     * memory; those that are not are lost.
      */
-    private boolean checkEdges() {
+    private void checkEdges() {
         Durability d = file.durability;
         if (d.state() == Durability.State.CLEAN) {
-            return false;
+            return;
         }
-        int shift = d.pageShift();
-        long pageSize = 1L << shift;
+        long pageMask = (1L << d.pageShift()) - 1;
+        long firstEdge = pos & ~pageMask;
         long runEnd = pos + runLength;
-        long firstEdge = (pos & (pageSize - 1)) != 0 ? pos >>> shift : -1;
-        long lastEdge = (runEnd & (pageSize - 1)) != 0 ? (runEnd - 1) >>> shift : -1;
-        long page = -1;
-        if (firstEdge > checkPage && d.suspect(firstEdge << shift, 1)) {
-            page = firstEdge;
-        } else if (lastEdge > checkPage && lastEdge != firstEdge && d.suspect(lastEdge << shift, 1)) {
-            page = lastEdge;
+        if ((pos & pageMask) != 0) {
+            checkEdge(batch.get(0), firstEdge);
         }
-        if (page < 0) {
-            checkPage = -1;
-            return false;
+        long lastEdge = (runEnd - 1) & ~pageMask;
+        if ((runEnd & pageMask) != 0 && lastEdge != firstEdge) {
+            checkEdge(batch.get(batch.size() - 1), lastEdge);
         }
-        phase = CHECKING;
-        checkPage = page;
-        if (scratch == null) {
-            scratch = DataBuffers.ALLOC.directBuffer((int) pageSize);
-        }
-        waiting(CacheOp.PAGE_CHECK);
-        long length = Math.min(pageSize, file.size() - (page << shift));
-        io.read(file.fd, scratch.memoryAddress(), (int) length, page << shift, Syscalls.RWF_NOWAIT, this);
-        return true;
     }
 
-    private void checked(long result) throws Exception {
+    private void checkEdge(Buf bp, long page) {
         Durability d = file.durability;
-        long pageSize = 1L << d.pageShift();
-        long length = Math.min(pageSize, file.size() - (checkPage << d.pageShift()));
-        if (result < length) {
-            d.lost(checkPage, checkPage + 1, result < 0 ? "not in memory (" + Errno.name((int) -result) + ")"
-                    : "not in memory");
-        }
-        phase = WRITING;
-        if (!checkEdges()) {
-            submitWrite();
+        if (d.suspect(page, 1)) {
+            long resident = residentPages(bp, page, 1, d.pageShift());
+            if (resident < 1) {
+                d.lost(page >>> d.pageShift(), (page >>> d.pageShift()) + 1, resident < 0
+                        ? "cannot tell whether it is in memory (" + Errno.name((int) -resident) + ")"
+                        : "not in memory");
+            }
         }
     }
 
@@ -220,10 +195,6 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
     @Override
     void completed(long result) throws Exception {
         leftWorkers();
-        if (phase == CHECKING) {
-            checked(result);
-            return;
-        }
         if (result < 0) {
             // What reached the file is unknown: the buffers forget what they knew.
             PosixException e = failure("pwrite", result, file, pos + runDone, runLength - runDone);
@@ -320,11 +291,6 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
     }
 
     private void recycle() {
-        if (scratch != null) {
-            scratch.release();
-            scratch = null;
-        }
-        checkPage = -1;
         cache = null;
         file = null;
         io = null;

@@ -73,6 +73,10 @@ public interface LibC {
     @SaveError
     int msync(long addr, long length, int flags);
 
+    /** {@code vec} is the address of one byte per page of the range; bit 0 says the page is in memory. */
+    @SaveError
+    int mincore(long addr, long length, long vec);
+
     @IgnoreError
     int getpagesize();
 

@@ -128,4 +128,33 @@ class RecoveryTest {
         assertThat(f.durability.state()).isEqualTo(Durability.State.CLEAN);
         assertThat(Arrays.copyOf(Files.readAllBytes(dir.resolve("disk")), expected.length)).isEqualTo(expected);
     }
+
+    /**
+     * A write that covers a page in doubt in part, before the recovery reached it:
+     * if the kernel dropped the page, the write would have it read back from the
+     * disk, so the page is lost; if the page is still in memory, the write makes it
+     * dirty again and it stays merely in doubt. The recovery is held off.
+     */
+    private void partialWriteOverAPageInDoubt(boolean evicted) throws Exception {
+        f.durability.recovery((durability, io) -> { });
+        failWriteBack(evicted);
+        flushers();
+        awaitState(Durability.State.FAILED);
+        byte[] part = new byte[512];
+        new Random(8).nextBytes(part);
+        write(BS + 512, part);
+    }
+
+    @Test
+    void aPartialWriteOverAnEvictedPageInDoubtLosesIt() throws Exception {
+        partialWriteOverAPageInDoubt(true);
+        assertThat(f.durability.state()).isEqualTo(Durability.State.LOST);
+        assertThat(f.durabilityState()).contains("lost");
+    }
+
+    @Test
+    void aPartialWriteOverAPageInDoubtStillInMemoryKeepsIt() throws Exception {
+        partialWriteOverAPageInDoubt(false);
+        assertThat(f.durability.state()).isEqualTo(Durability.State.FAILED);
+    }
 }
