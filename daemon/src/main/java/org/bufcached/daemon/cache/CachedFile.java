@@ -82,7 +82,7 @@ public final class CachedFile {
         this.durability = new Durability(name, size, syncFd, Posix.pageSize(), stats,
                 loops == null ? () -> IoLoops.current() : loops::here);
         PageCacheWrites kernel = PageCacheWrites.of(backing.path());
-        this.loopWrites = new LoopWrites(kernel);
+        this.loopWrites = new LoopWrites(name, kernel);
         if (kernel.mayWaitForDisk()) {
             LOG.info("export {}: every write goes to the I/O workers, none is made on an event loop ({})", name,
                     kernel.reason());

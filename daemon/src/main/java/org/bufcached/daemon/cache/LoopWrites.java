@@ -1,9 +1,13 @@
 package org.bufcached.daemon.cache;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.bufcached.daemon.store.KernelDirty;
 import org.bufcached.daemon.store.PageCacheWrites;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Whether a write's copy into the page cache is made on the event loop, with a
@@ -23,31 +27,93 @@ import org.bufcached.daemon.store.PageCacheWrites;
  * fallocate of the file is at the workers: those hold the inode's lock, a hole
  * punch over a large range for long. One submitted by another loop between the
  * check and the pwrite delays the pwrite by that one operation at most.
+ *
+ * <p>Some waits no check can see: a journal handle for the inode's new mtime
+ * while the journal waits for its disk, reclaim for a page, an extent block read
+ * in. So a loop write that takes {@link #STALL_NANOS} or more (a copy of 64 KiB
+ * takes microseconds) sends the file's writes to the workers for
+ * {@link #PAUSE_NANOS}: a disk that makes them wait costs each loop one write
+ * a second, not every write.
  */
 final class LoopWrites {
+    private static final Logger LOG = LoggerFactory.getLogger(LoopWrites.class);
     /** Larger writes keep the loop busy long enough for the workers' parallelism to pay. */
     static final int MAX_LENGTH = 64 * 1024;
+    /** A loop write this long waited for something. */
+    static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** How long the file's writes then stay off the loops. */
+    static final long PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+    private final String name;
     private final boolean possible;
     private final long alignMask;
     private final BooleanSupplier belowDirtyBackground;
+    private final LongSupplier clock;
     /** Writes and fallocates of the file handed to the workers and not completed yet. */
     private final AtomicInteger atWorkers = new AtomicInteger();
+    /** Until when, on {@link #clock}, writes stay off the loops after a stall; 0 when they need not. */
+    private volatile long pausedUntil;
+    /** Whether a stall was logged as a warning already (the later ones go to the debug log). */
+    private volatile boolean warned;
 
-    LoopWrites(PageCacheWrites kernel) {
-        this(kernel, KernelDirty::belowBackground);
+    LoopWrites(String name, PageCacheWrites kernel) {
+        this(name, kernel, KernelDirty::belowBackground, System::nanoTime);
     }
 
-    LoopWrites(PageCacheWrites kernel, BooleanSupplier belowDirtyBackground) {
+    LoopWrites(String name, PageCacheWrites kernel, BooleanSupplier belowDirtyBackground, LongSupplier clock) {
+        this.name = name;
         this.possible = !kernel.mayWaitForDisk();
         this.alignMask = kernel.alignment() - 1;
         this.belowDirtyBackground = belowDirtyBackground;
+        this.clock = clock;
     }
 
     /** Whether {@code length} bytes at {@code offset} may be written on the loop now. */
     boolean allow(long offset, int length) {
         return possible && length <= MAX_LENGTH && ((offset | length) & alignMask) == 0 && atWorkers.get() == 0
-                && belowDirtyBackground.getAsBoolean();
+                && !paused() && belowDirtyBackground.getAsBoolean();
+    }
+
+    /** Reads the clock only while a pause may be running. */
+    private boolean paused() {
+        long until = pausedUntil;
+        if (until == 0) {
+            return false;
+        }
+        if (clock.getAsLong() - until < 0) {
+            return true;
+        }
+        pausedUntil = 0; // a race with a new pause loses it at worst: one more write on the loop
+        return false;
+    }
+
+    /** The clock, for timing a loop write. */
+    long now() {
+        return clock.getAsLong();
+    }
+
+    /**
+     * A loop write started at {@code started} (on {@link #now}) is done; true when
+     * it took long enough to pause the file's loop writes.
+     */
+    boolean made(long started) {
+        long now = clock.getAsLong();
+        long took = now - started;
+        if (took < STALL_NANOS) {
+            return false;
+        }
+        pausedUntil = (now + PAUSE_NANOS) | 1; // never 0
+        if (!warned) {
+            warned = true;
+            LOG.warn("export {}: a write made on the event loop took {} ms (the filesystem waited for something: its"
+                    + " journal, memory, metadata); the export's writes go to the I/O workers for {} s after each"
+                    + " such write (bufcached_cache_loop_write_stalls_total counts them)", name,
+                    TimeUnit.NANOSECONDS.toMillis(took), TimeUnit.NANOSECONDS.toSeconds(PAUSE_NANOS));
+        } else {
+            LOG.debug("export {}: a write made on the event loop took {} ms; writes go to the workers for a while",
+                    name, TimeUnit.NANOSECONDS.toMillis(took));
+        }
+        return true;
     }
 
     /** A write or fallocate of the file goes to the workers: no loop write until it {@linkplain #leaveWorkers left}. */

@@ -167,7 +167,12 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
         int length = runLength - runDone;
         if (file.loopWrites.allow(at, length) && file.durability.state() == Durability.State.CLEAN) {
             cache.loopWrites.increment();
-            completed(Syscalls.pwrite(file.fd, address, length, at));
+            long started = file.loopWrites.now();
+            long result = Syscalls.pwrite(file.fd, address, length, at);
+            if (file.loopWrites.made(started)) {
+                cache.loopWriteStalls.increment();
+            }
+            completed(result);
             return;
         }
         waiting(CacheOp.FILE_WRITE);

@@ -14,6 +14,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bufcached.daemon.io.IoCompletion;
 import org.bufcached.daemon.store.KernelDirty;
 import org.bufcached.daemon.store.PageCacheWrites;
@@ -46,7 +47,7 @@ class LoopWritesTest {
 
     @Test
     void onlySmallWritesOfWholeBlocks() {
-        LoopWrites w = new LoopWrites(NO_WAIT, () -> true);
+        LoopWrites w = new LoopWrites("test", NO_WAIT, () -> true, System::nanoTime);
         assertThat(w.allow(0, 4096)).isTrue();
         assertThat(w.allow(8192, LoopWrites.MAX_LENGTH)).isTrue();
         assertThat(w.allow(8192, LoopWrites.MAX_LENGTH + 4096)).as("too long").isFalse();
@@ -56,9 +57,9 @@ class LoopWritesTest {
 
     @Test
     void neverWhenTheFileCanWaitOrTheKernelIsPastItsBackgroundThreshold() {
-        assertThat(new LoopWrites(new PageCacheWrites(true, 4096, "btrfs"), () -> true).allow(0, 4096)).isFalse();
+        assertThat(new LoopWrites("test", new PageCacheWrites(true, 4096, "btrfs"), () -> true, System::nanoTime).allow(0, 4096)).isFalse();
         AtomicBoolean below = new AtomicBoolean(false);
-        LoopWrites w = new LoopWrites(NO_WAIT, below::get);
+        LoopWrites w = new LoopWrites("test", NO_WAIT, below::get, System::nanoTime);
         assertThat(w.allow(0, 4096)).isFalse();
         below.set(true);
         assertThat(w.allow(0, 4096)).isTrue();
@@ -66,12 +67,31 @@ class LoopWritesTest {
 
     @Test
     void notWhileAnotherWriteOrChangeIsAtTheWorkers() {
-        LoopWrites w = new LoopWrites(NO_WAIT, () -> true);
+        LoopWrites w = new LoopWrites("test", NO_WAIT, () -> true, System::nanoTime);
         w.enterWorkers();
         w.enterWorkers();
         w.leaveWorkers();
         assertThat(w.allow(0, 4096)).isFalse();
         w.leaveWorkers();
+        assertThat(w.allow(0, 4096)).isTrue();
+    }
+
+    @Test
+    void aLoopWriteThatWaitedSendsTheFilesWritesToTheWorkersForAWhile() {
+        AtomicLong clock = new AtomicLong(1_000_000_000L);
+        LoopWrites w = new LoopWrites("test", NO_WAIT, () -> true, clock::get);
+        long started = w.now();
+        clock.addAndGet(LoopWrites.STALL_NANOS - 1);
+        assertThat(w.made(started)).as("quick enough").isFalse();
+        assertThat(w.allow(0, 4096)).isTrue();
+
+        started = w.now();
+        clock.addAndGet(LoopWrites.STALL_NANOS);
+        assertThat(w.made(started)).as("waited").isTrue();
+        assertThat(w.allow(0, 4096)).isFalse();
+        clock.addAndGet(LoopWrites.PAUSE_NANOS - 1);
+        assertThat(w.allow(0, 4096)).isFalse();
+        clock.addAndGet(1);
         assertThat(w.allow(0, 4096)).isTrue();
     }
 
