@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * while the journal waits for its disk, reclaim for a page, an extent block read
  * in. So a loop write that takes {@link #STALL_NANOS} or more (a copy of 64 KiB
  * takes microseconds) sends the file's writes to the workers for
- * {@link #PAUSE_NANOS}: a disk that makes them wait costs each loop one write
- * a second, not every write.
+ * {@link #PAUSE_NANOS}, twice as long at each stall that follows soon after
+ * (up to a minute): a disk that makes them wait costs a loop a write now and
+ * then, not every write.
  */
 final class LoopWrites {
     private static final Logger LOG = LoggerFactory.getLogger(LoopWrites.class);
@@ -41,8 +42,11 @@ final class LoopWrites {
     static final int MAX_LENGTH = 64 * 1024;
     /** A loop write this long waited for something. */
     static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    /** How long the file's writes then stay off the loops. */
+    /** How long the file's writes then stay off the loops, the first time. */
     static final long PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** A stall this soon after the last pause ended doubles the pause, up to {@link #MAX_PAUSE_NANOS}. */
+    static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(10);
+    static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(64);
 
     private final String name;
     private final boolean possible;
@@ -55,6 +59,9 @@ final class LoopWrites {
     private volatile long pausedUntil;
     /** Whether a stall was logged as a warning already (the later ones go to the debug log). */
     private volatile boolean warned;
+    /** The current pause's length and when its stall was, on {@link #clock}: guarded by this. */
+    private long pause;
+    private long lastStall;
 
     LoopWrites(String name, PageCacheWrites kernel) {
         this(name, kernel, KernelDirty::belowBackground, System::nanoTime);
@@ -102,18 +109,27 @@ final class LoopWrites {
         if (took < STALL_NANOS) {
             return false;
         }
-        pausedUntil = (now + PAUSE_NANOS) | 1; // never 0
+        stalled(now, took);
+        return true;
+    }
+
+    /** Starts a pause: twice the last one when the stalls keep coming, else the first length again. */
+    private synchronized void stalled(long now, long took) {
+        boolean again = pause != 0 && now - lastStall < pause + QUIET_NANOS;
+        pause = again ? Math.min(pause * 2, MAX_PAUSE_NANOS) : PAUSE_NANOS;
+        lastStall = now;
+        long until = now + pause;
+        pausedUntil = until != 0 ? until : 1; // 0 says "no pause"
         if (!warned) {
             warned = true;
             LOG.warn("export {}: a write made on the event loop took {} ms (the filesystem waited for something: its"
-                    + " journal, memory, metadata); the export's writes go to the I/O workers for {} s after each"
-                    + " such write (bufcached_cache_loop_write_stalls_total counts them)", name,
-                    TimeUnit.NANOSECONDS.toMillis(took), TimeUnit.NANOSECONDS.toSeconds(PAUSE_NANOS));
+                    + " journal, memory, metadata); the export's writes go to the I/O workers for {} s after such a"
+                    + " write, longer while they keep coming (bufcached_cache_loop_write_stalls_total counts them)",
+                    name, TimeUnit.NANOSECONDS.toMillis(took), TimeUnit.NANOSECONDS.toSeconds(pause));
         } else {
-            LOG.debug("export {}: a write made on the event loop took {} ms; writes go to the workers for a while",
-                    name, TimeUnit.NANOSECONDS.toMillis(took));
+            LOG.debug("export {}: a write made on the event loop took {} ms; writes go to the workers for {} ms",
+                    name, TimeUnit.NANOSECONDS.toMillis(took), TimeUnit.NANOSECONDS.toMillis(pause));
         }
-        return true;
     }
 
     /** A write or fallocate of the file goes to the workers: no loop write until it {@linkplain #leaveWorkers left}. */

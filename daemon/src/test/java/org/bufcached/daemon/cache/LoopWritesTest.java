@@ -93,6 +93,39 @@ class LoopWritesTest {
         assertThat(w.allow(0, 4096)).isFalse();
         clock.addAndGet(1);
         assertThat(w.allow(0, 4096)).isTrue();
+
+        // Another stall soon after: twice as long.
+        stall(w, clock);
+        clock.addAndGet(2 * LoopWrites.PAUSE_NANOS - 1);
+        assertThat(w.allow(0, 4096)).isFalse();
+        clock.addAndGet(1);
+        assertThat(w.allow(0, 4096)).isTrue();
+
+        // After a quiet while, the first length again.
+        clock.addAndGet(LoopWrites.QUIET_NANOS);
+        stall(w, clock);
+        clock.addAndGet(LoopWrites.PAUSE_NANOS);
+        assertThat(w.allow(0, 4096)).isTrue();
+    }
+
+    @Test
+    void stallsThatKeepComingPauseForAMinuteAtMost() {
+        AtomicLong clock = new AtomicLong(1_000_000_000L);
+        LoopWrites w = new LoopWrites("test", NO_WAIT, () -> true, clock::get);
+        for (int i = 0; i < 10; i++) {
+            long pause = Math.min(LoopWrites.PAUSE_NANOS << i, LoopWrites.MAX_PAUSE_NANOS);
+            stall(w, clock);
+            clock.addAndGet(pause - 1);
+            assertThat(w.allow(0, 4096)).as("stall %d", i).isFalse();
+            clock.addAndGet(1);
+            assertThat(w.allow(0, 4096)).as("stall %d", i).isTrue();
+        }
+    }
+
+    private static void stall(LoopWrites w, AtomicLong clock) {
+        long started = w.now();
+        clock.addAndGet(LoopWrites.STALL_NANOS);
+        assertThat(w.made(started)).isTrue();
     }
 
     @Test
