@@ -22,6 +22,8 @@ abstract class CacheOp implements Runnable, IoCompletion {
     CacheCallback callback;
     /** Re-runs the operation on its loop; handed to whatever it parks on. Made once per pooled object. */
     final Runnable resume = () -> io.loop().execute(this);
+    /** A write or fallocate of this operation is at the engine's workers: the file's writes stay off the loops. */
+    private boolean atWorkers;
 
     void init(BufCache cache, CachedFile file, FileIo io, CacheCallback callback) {
         this.cache = cache;
@@ -66,6 +68,20 @@ abstract class CacheOp implements Runnable, IoCompletion {
     static final String FILE_CHANGE = "fallocate on the file";
     static final String SYNC = "an fdatasync of the file";
     static final String THROTTLE = "write-back to catch up (dirty data above the high mark)";
+
+    /** The write or fallocate about to be submitted goes to the workers ({@link LoopWrites#enterWorkers}). */
+    final void enterWorkers() {
+        file.loopWrites.enterWorkers();
+        atWorkers = true;
+    }
+
+    /** It came back, or never reached them (the engine threw); nothing when none is there. */
+    final void leftWorkers() {
+        if (atWorkers) {
+            atWorkers = false;
+            file.loopWrites.leaveWorkers();
+        }
+    }
 
     /** Marks the wait for the stuck-request report. */
     final void waiting(String what) {

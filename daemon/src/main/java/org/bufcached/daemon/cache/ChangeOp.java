@@ -27,8 +27,6 @@ final class ChangeOp extends CacheOp implements Durability.SyncWaiter {
     private long[] blocks;
     private int blockIndex;
     private long generation;
-    /** The change is at the workers: the file's writes stay off the loop ({@link LoopWrites#enterWorkers}). */
-    private boolean queued;
 
     private ChangeOp(long offset, long length, FileChange change, boolean sync, long first, long last) {
         this.offset = offset;
@@ -108,14 +106,13 @@ final class ChangeOp extends CacheOp implements Durability.SyncWaiter {
         }
         generation = file.durability.generation();
         waiting(CacheOp.FILE_CHANGE);
-        file.loopWrites.enterWorkers();
-        queued = true;
+        enterWorkers();
         change.apply(io, file.fd, offset, length, this);
     }
 
     @Override
     void completed(long result) throws Exception {
-        dequeue();
+        leftWorkers();
         if (result < 0) {
             throw failure("fallocate", result, file, offset, length);
         }
@@ -141,17 +138,9 @@ final class ChangeOp extends CacheOp implements Durability.SyncWaiter {
         }
     }
 
-    /** The change left the workers, or never reached them. */
-    private void dequeue() {
-        if (queued) {
-            queued = false;
-            file.loopWrites.leaveWorkers();
-        }
-    }
-
     @Override
     void abort(Throwable cause) {
-        dequeue();
+        leftWorkers();
         callback.failed(cause);
     }
 }

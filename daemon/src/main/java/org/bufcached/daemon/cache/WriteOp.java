@@ -51,8 +51,6 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
     /** The run being written: {@link #runLength} bytes from {@link #pos}, {@link #runDone} of them so far. */
     private int runLength;
     private int runDone;
-    /** The write in flight was handed to the workers ({@link LoopWrites#enterWorkers}). */
-    private boolean queued;
     private long generation;
     private Throwable syncFailure;
 
@@ -160,7 +158,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
         }
     }
 
-    /** The rest of the run: on the loop when {@link LoopWrites} allows (after an I/O error, never), else queued. */
+    /** The rest of the run: on the loop when {@link LoopWrites} allows (after an I/O error, never), else at the workers. */
     private void submitWrite() throws Exception {
         long address = data.memoryAddress() + data.readerIndex() + (pos - start) + runDone;
         long at = pos + runDone;
@@ -176,8 +174,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
             return;
         }
         waiting(CacheOp.FILE_WRITE);
-        file.loopWrites.enterWorkers();
-        queued = true;
+        enterWorkers();
         io.write(file.fd, address, length, at, this);
     }
 
@@ -230,14 +227,6 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
         file.durability.written(pos, runLength, generation);
         pos += runLength;
         write();
-    }
-
-    /** The write handed to the workers came back, or never reached them (the engine threw). */
-    private void leftWorkers() {
-        if (queued) {
-            queued = false;
-            file.loopWrites.leaveWorkers();
-        }
     }
 
     private void invalidateBatch() {
