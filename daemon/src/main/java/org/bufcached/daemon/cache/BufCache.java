@@ -113,8 +113,8 @@ public final class BufCache implements AutoCloseable {
     final LongAdder misses = new LongAdder();
     /** Writes copied into the page cache on their loop ({@link LoopWrites}). */
     final LongAdder loopWrites = new LongAdder();
-    /** Loop writes that took long enough to send their file's writes to the workers for a while. */
-    final LongAdder loopWriteStalls = new LongAdder();
+    /** Pauses of a file's loop writes: one took long, or a write-back did ({@link LoopWrites}). */
+    final LongAdder loopWritePauses = new LongAdder();
 
     /**
      * {@code queueSets}: one per event loop. {@code threadCapacity}: how many

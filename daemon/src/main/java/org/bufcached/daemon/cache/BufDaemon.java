@@ -340,9 +340,10 @@ final class BufDaemon implements Runnable {
     /** On the loop: starts the write-back; whatever happens, biodone runs exactly once. */
     private void startWriteBack(CachedFile f, FileIo io, List<Buf> cluster, long offset, long total) {
         boolean[] completed = {false};
+        long started = System.nanoTime();
         IoCompletion biodone = result -> {
             completed[0] = true;
-            biodone(f, cluster, offset, total, result);
+            biodone(f, cluster, offset, total, result, System.nanoTime() - started);
         };
         try {
             f.writeBack.start(f, io, offset, (int) total, biodone);
@@ -377,15 +378,19 @@ final class BufDaemon implements Runnable {
      * made clean when it started. A failure is the file's, not the cluster's (Linux
      * reports any write-back error of the file to the next sync of each open file
      * description, and marks the failed pages clean): {@link Durability} puts
-     * everything unproven in doubt and has it written again. Nothing here waits.
+     * everything unproven in doubt and has it written again. A slow one pauses the
+     * file's loop writes ({@link LoopWrites#wroteBack}). Nothing here waits.
      */
-    private void biodone(CachedFile f, List<Buf> cluster, long offset, long length, long result) {
+    private void biodone(CachedFile f, List<Buf> cluster, long offset, long length, long result, long took) {
         try {
             if (result < 0) {
                 writeErrors.increment();
                 f.durability.failed((int) -result, "write-back of [" + offset + ", +" + length + ")");
             } else {
                 buffersWritten.add(cluster.size());
+                if (f.loopWrites.wroteBack(length, took)) {
+                    cache.loopWritePauses.increment();
+                }
             }
         } finally {
             cluster.forEach(cache::bqdrop);

@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
  * while the journal waits for its disk, reclaim for a page, an extent block read
  * in. So a loop write that takes {@link #STALL_NANOS} or more (a copy of 64 KiB
  * takes microseconds) sends the file's writes to the workers for
- * {@link #PAUSE_NANOS}, twice as long at each stall that follows soon after
- * (up to a minute): a disk that makes them wait costs a loop a write now and
- * then, not every write.
+ * {@link #PAUSE_NANOS}, twice as long at each pause that follows soon after (up
+ * to a minute): a disk that makes them wait costs a loop a write now and then,
+ * not every write. A write-back of the file that took long
+ * ({@link #wroteBack}) pauses them the same way, before the first one stalls.
  */
 final class LoopWrites {
     private static final Logger LOG = LoggerFactory.getLogger(LoopWrites.class);
@@ -42,9 +43,13 @@ final class LoopWrites {
     static final int MAX_LENGTH = 64 * 1024;
     /** A loop write this long waited for something. */
     static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** A write-back slower than this, plus {@link #NANOS_PER_WRITEBACK_BYTE} per byte, says the disk is slow. */
+    static final long SLOW_WRITEBACK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** 64 MiB/s: a large write-back may take this long per byte on a healthy disk. */
+    static final long NANOS_PER_WRITEBACK_BYTE = 15;
     /** How long the file's writes then stay off the loops, the first time. */
     static final long PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** A stall this soon after the last pause ended doubles the pause, up to {@link #MAX_PAUSE_NANOS}. */
+    /** A pause this soon after the last one ended is twice as long, up to {@link #MAX_PAUSE_NANOS}. */
     static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(10);
     static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(64);
 
@@ -55,13 +60,13 @@ final class LoopWrites {
     private final LongSupplier clock;
     /** Writes and fallocates of the file handed to the workers and not completed yet. */
     private final AtomicInteger atWorkers = new AtomicInteger();
-    /** Until when, on {@link #clock}, writes stay off the loops after a stall; 0 when they need not. */
+    /** Until when, on {@link #clock}, writes stay off the loops after a wait; 0 when they need not. */
     private volatile long pausedUntil;
-    /** Whether a stall was logged as a warning already (the later ones go to the debug log). */
+    /** Whether a pause was logged as a warning already (the later ones go to the debug log). */
     private volatile boolean warned;
-    /** The current pause's length and when its stall was, on {@link #clock}: guarded by this. */
+    /** The current pause's length and when it began, on {@link #clock}: guarded by this. */
     private long pause;
-    private long lastStall;
+    private long lastPause;
 
     LoopWrites(String name, PageCacheWrites kernel) {
         this(name, kernel, KernelDirty::belowBackground, System::nanoTime);
@@ -109,26 +114,39 @@ final class LoopWrites {
         if (took < STALL_NANOS) {
             return false;
         }
-        stalled(now, took);
+        pause(now, "a write made on the event loop took " + TimeUnit.NANOSECONDS.toMillis(took) + " ms");
         return true;
     }
 
-    /** Starts a pause: twice the last one when the stalls keep coming, else the first length again. */
-    private synchronized void stalled(long now, long took) {
-        boolean again = pause != 0 && now - lastStall < pause + QUIET_NANOS;
+    /**
+     * A write-back of {@code bytes} of the file took {@code took} nanoseconds; true
+     * when that pauses the file's loop writes. A disk that slow makes them wait soon
+     * (the journal commits to it too), so they stop before the first one stalls a loop.
+     */
+    boolean wroteBack(long bytes, long took) {
+        if (!possible || took < SLOW_WRITEBACK_NANOS + bytes * NANOS_PER_WRITEBACK_BYTE) {
+            return false;
+        }
+        pause(clock.getAsLong(), "a write-back of " + (bytes >> 10) + " KiB took "
+                + TimeUnit.NANOSECONDS.toMillis(took) + " ms");
+        return true;
+    }
+
+    /** Starts a pause: twice the last one when they keep coming, else the first length again. */
+    private synchronized void pause(long now, String why) {
+        boolean again = pause != 0 && now - lastPause < pause + QUIET_NANOS;
         pause = again ? Math.min(pause * 2, MAX_PAUSE_NANOS) : PAUSE_NANOS;
-        lastStall = now;
+        lastPause = now;
         long until = now + pause;
         pausedUntil = until != 0 ? until : 1; // 0 says "no pause"
         if (!warned) {
             warned = true;
-            LOG.warn("export {}: a write made on the event loop took {} ms (the filesystem waited for something: its"
-                    + " journal, memory, metadata); the export's writes go to the I/O workers for {} s after such a"
-                    + " write, longer while they keep coming (bufcached_cache_loop_write_stalls_total counts them)",
-                    name, TimeUnit.NANOSECONDS.toMillis(took), TimeUnit.NANOSECONDS.toSeconds(pause));
+            LOG.warn("export {}: {} (the disk or the filesystem made it wait); the export's writes go to the I/O"
+                    + " workers for {} s, longer while such waits keep coming (bufcached_cache_loop_write_pauses_total"
+                    + " counts them)", name, why, TimeUnit.NANOSECONDS.toSeconds(pause));
         } else {
-            LOG.debug("export {}: a write made on the event loop took {} ms; writes go to the workers for {} ms",
-                    name, TimeUnit.NANOSECONDS.toMillis(took), TimeUnit.NANOSECONDS.toMillis(pause));
+            LOG.debug("export {}: {}; writes go to the workers for {} ms", name, why,
+                    TimeUnit.NANOSECONDS.toMillis(pause));
         }
     }
 

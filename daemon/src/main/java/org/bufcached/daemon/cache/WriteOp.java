@@ -168,7 +168,7 @@ final class WriteOp extends CacheOp implements Durability.SyncWaiter {
             long started = file.loopWrites.now();
             long result = Syscalls.pwrite(file.fd, address, length, at);
             if (file.loopWrites.made(started)) {
-                cache.loopWriteStalls.increment();
+                cache.loopWritePauses.increment();
             }
             completed(result);
             return;

@@ -122,6 +122,27 @@ class LoopWritesTest {
         }
     }
 
+    @Test
+    void aSlowWriteBackPausesTheLoopWritesBeforeOneWaits() {
+        AtomicLong clock = new AtomicLong(1_000_000_000L);
+        LoopWrites w = new LoopWrites("test", NO_WAIT, () -> true, clock::get);
+        long small = 64 * KIB;
+        long large = 16 * MIB;
+        long slow = LoopWrites.SLOW_WRITEBACK_NANOS;
+        long perByte = LoopWrites.NANOS_PER_WRITEBACK_BYTE;
+        assertThat(w.wroteBack(small, slow + small * perByte - 1)).isFalse();
+        assertThat(w.wroteBack(large, slow + large * perByte - 1)).as("large, at a healthy disk's speed").isFalse();
+        assertThat(w.allow(0, 4096)).isTrue();
+
+        assertThat(w.wroteBack(small, slow + small * perByte)).isTrue();
+        assertThat(w.allow(0, 4096)).isFalse();
+        clock.addAndGet(LoopWrites.PAUSE_NANOS);
+        assertThat(w.allow(0, 4096)).isTrue();
+
+        LoopWrites never = new LoopWrites("test", new PageCacheWrites(true, 4096, "btrfs"), () -> true, clock::get);
+        assertThat(never.wroteBack(small, LoopWrites.MAX_PAUSE_NANOS)).as("no loop writes to pause").isFalse();
+    }
+
     private static void stall(LoopWrites w, AtomicLong clock) {
         long started = w.now();
         clock.addAndGet(LoopWrites.STALL_NANOS);
