@@ -2,6 +2,7 @@ package org.bufcached.daemon.cache;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.bufcached.daemon.store.KernelDirty;
@@ -61,7 +62,7 @@ final class LoopWrites {
     /** Writes and fallocates of the file handed to the workers and not completed yet. */
     private final AtomicInteger atWorkers = new AtomicInteger();
     /** Until when, on {@link #clock}, writes stay off the loops after a wait; 0 when they need not. */
-    private volatile long pausedUntil;
+    private final AtomicLong pausedUntil = new AtomicLong();
     /** Whether a pause was logged as a warning already (the later ones go to the debug log). */
     private volatile boolean warned;
     /** The current pause's length and when it began, on {@link #clock}: guarded by this. */
@@ -88,14 +89,14 @@ final class LoopWrites {
 
     /** Reads the clock only while a pause may be running. */
     private boolean paused() {
-        long until = pausedUntil;
+        long until = pausedUntil.get();
         if (until == 0) {
             return false;
         }
         if (clock.getAsLong() - until < 0) {
             return true;
         }
-        pausedUntil = 0; // a race with a new pause loses it at worst: one more write on the loop
+        pausedUntil.compareAndSet(until, 0); // not a newer pause's
         return false;
     }
 
@@ -138,7 +139,7 @@ final class LoopWrites {
         pause = again ? Math.min(pause * 2, MAX_PAUSE_NANOS) : PAUSE_NANOS;
         lastPause = now;
         long until = now + pause;
-        pausedUntil = until != 0 ? until : 1; // 0 says "no pause"
+        pausedUntil.set(until != 0 ? until : 1); // 0 says "no pause"
         if (!warned) {
             warned = true;
             LOG.warn("export {}: {} (the disk or the filesystem made it wait); the export's writes go to the I/O"
