@@ -71,7 +71,7 @@ final class CacheMeters {
         counter(r, "loop.writes", "Writes copied into the page cache on their event loop, not by the I/O workers",
                 null, cache.loopWrites, LongAdder::sum);
         counter(r, "loop.write.pauses", "Times an export's writes were sent to the I/O workers for a while: a write"
-                + " on an event loop waited 5 ms or more, or a write-back was slow", null, cache.loopWritePauses,
+                + " on an event loop waited 50 ms or more, or a write-back was slow", null, cache.loopWritePauses,
                 LongAdder::sum);
         counter(r, "readaheads", "Read-aheads started", "breadn", cache.readAheadIssued, LongAdder::sum);
         counter(r, "readahead.hits", "Reads served by a read-ahead buffer", "B_RAM hit", cache.readAheadHits,
